@@ -1,0 +1,87 @@
+/**
+ * Commands about the files themselves: init, validate, migrate.
+ */
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { CoordError } from '../errors.js';
+import { initRepository } from '../commands/init.js';
+import { migrateRepository } from '../commands/migrate.js';
+import { validateRepository } from '../commands/validate.js';
+import type { CommandContext } from './context.js';
+import { colour, issueLine, printJson, printLines } from './io.js';
+
+export type Run = (fn: (ctx: CommandContext, args: Record<string, unknown>) => Promise<void>) => (args: Record<string, unknown>) => Promise<void>;
+
+export function fileCommands(y: Argv, run: Run): Argv {
+  return y
+    .command(
+      'init',
+      'create the coordination tree (files, schemas, .gitattributes) for N builders',
+      (c) => c
+        .option('builders', { type: 'number', default: 2, describe: 'number of builders (build1..buildN)' })
+        .option('dir', { type: 'string', describe: 'folder to initialise (default: --repo, else the working directory)' })
+        .example('coord init --builders 4', 'a tree for build1..build4 in the working directory'),
+      run(async (ctx, a) => {
+        const root = (a.dir as string | undefined) ?? (a.repo as string | undefined) ?? ctx.io.cwd;
+        const res = await initRepository({ root: resolve(ctx.io.cwd, root), builders: a.builders as number, now: ctx.clock.now() });
+        if (ctx.json) return printJson(ctx.io, { ok: true, root: resolve(ctx.io.cwd, root), ...res });
+        printLines(ctx.io, [
+          ...res.created.map((f) => `created ${f}`),
+          ...res.updated.map((f) => `updated ${f}`),
+          `${res.created.length} created, ${res.updated.length} updated, ${res.kept.length} kept`,
+          res.created.length || res.updated.length ? 'next: git add -A && git commit -m "coord init" && git push' : 'nothing to do: the tree is complete',
+        ]);
+      }),
+    )
+    .command(
+      'validate [files..]',
+      'schema-check coordination files; one line per problem: file: /json/pointer: reason',
+      (c) => c
+        .positional('files', { type: 'string', array: true, describe: 'files to check (default: all)' })
+        .option('staged', { type: 'boolean', default: false, describe: 'check the files staged in git, and refuse record loss against HEAD' })
+        .option('allow-removal', { type: 'boolean', default: false, describe: 'with --staged: allow jobs/messages to disappear (deliberate clean-up)' })
+        .example('coord validate', 'check every coordination file')
+        .example('coord validate coordination/jobs.json', 'check one file')
+        .example('coord validate --staged', 'what the pre-commit hook runs'),
+      run(async (ctx, a) => {
+        const report = await validateRepository({
+          repoRoot: ctx.repoRoot(), files: (a.files as string[] | undefined) ?? [], staged: Boolean(a.staged),
+          allowRemoval: Boolean(a['allow-removal']), cwd: ctx.io.cwd, now: ctx.clock.now(),
+        });
+        const issues = report.files.flatMap((f) => f.issues);
+        const errors = issues.filter((i) => i.severity === 'error').length;
+        if (ctx.json) {
+          printJson(ctx.io, { ok: report.ok, files: report.files, error_count: errors, warning_count: issues.length - errors });
+        } else {
+          printLines(ctx.io, issues.map(issueLine));
+          const legacy = report.files.filter((f) => f.legacy.length);
+          for (const f of legacy) ctx.io.stderr(`${f.file}: legacy shape (${f.legacy.join('; ')}); coord migrate rewrites it\n`);
+          const summary = `${report.files.length} file(s) checked, ${errors} error(s), ${issues.length - errors} warning(s)`;
+          ctx.io.stderr((report.ok ? colour.green(summary) : colour.red(summary)) + '\n');
+        }
+        if (!report.ok) process.exitCode = 3;
+      }),
+    )
+    .command(
+      'migrate',
+      'rewrite legacy file shapes to the canonical form, in one commit',
+      (c) => c
+        .option('dry-run', { type: 'boolean', default: false, describe: 'show the diff, write nothing' })
+        .example('coord migrate --dry-run', 'see what would change')
+        .example('coord migrate', 'rewrite and commit'),
+      run(async (ctx, a) => {
+        const res = await migrateRepository({
+          repoRoot: ctx.repoRoot(), dryRun: Boolean(a['dry-run']), now: ctx.clock.now(), actor: ctx.maybeIdentity()?.builder ?? null,
+        });
+        if (ctx.json) return printJson(ctx.io, { ok: true, dry_run: Boolean(a['dry-run']), ...res });
+        if (!res.changes.length) return printLines(ctx.io, 'nothing to migrate: every file is canonical');
+        if (a['dry-run']) printLines(ctx.io, res.changes.map((c) => c.diff));
+        printLines(ctx.io, res.changes.map((c) => `${a['dry-run'] ? 'would rewrite' : 'rewrote'} ${c.file}: ${c.legacy.join('; ') || 'formatting'}`));
+        if (res.commit) printLines(ctx.io, `committed ${res.commit.slice(0, 12)}`);
+      }),
+    );
+}
+
+export function usage(message: string): CoordError {
+  return new CoordError('E_USAGE', message);
+}

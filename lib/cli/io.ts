@@ -1,0 +1,70 @@
+/**
+ * The command line's only door to stdout/stderr and the environment. `--json` keeps
+ * stdout to exactly one JSON document, errors included (DESIGN.md section 9).
+ */
+import pc from 'picocolors';
+import { CoordError, formatIssue, type Issue } from '../errors.js';
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** True when stdout is a terminal (progress lines, colour). */
+  isTTY: boolean;
+}
+
+export function processIO(): CliIO {
+  return {
+    stdout: (t) => { process.stdout.write(t); },
+    stderr: (t) => { process.stderr.write(t); },
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+}
+
+/** Colour helpers honouring NO_COLOR / non-terminals (picocolors checks both). */
+export const colour = pc;
+
+/** One JSON document on stdout. */
+export function printJson(io: CliIO, doc: unknown): void {
+  io.stdout(JSON.stringify(doc, null, 2) + '\n');
+}
+
+/** Human lines on stdout. */
+export function printLines(io: CliIO, lines: string | string[]): void {
+  const text = Array.isArray(lines) ? lines.join('\n') : lines;
+  if (text !== '') io.stdout(text.endsWith('\n') ? text : text + '\n');
+}
+
+export function issueLine(issue: Issue): string {
+  const line = formatIssue(issue);
+  return issue.severity === 'warning' ? colour.yellow(line) : line;
+}
+
+/** The JSON shape of an error (stdout with --json). */
+export function errorDocument(err: unknown): Record<string, unknown> {
+  if (err instanceof CoordError) {
+    return {
+      ok: false,
+      error: { code: err.code, exit_code: err.exitCode, message: err.message, ...(err.issues.length ? { issues: err.issues } : {}), ...(Object.keys(err.details).length ? { details: err.details } : {}) },
+    };
+  }
+  return { ok: false, error: { code: 'E_INTERNAL', exit_code: 1, message: err instanceof Error ? err.message : String(err) } };
+}
+
+/** Reports an error: one JSON document on stdout with --json, else lines on stderr. */
+export function reportError(io: CliIO, err: unknown, json: boolean, program = 'coord'): void {
+  if (json) {
+    printJson(io, errorDocument(err));
+    return;
+  }
+  if (err instanceof CoordError) {
+    io.stderr(`${program}: ${colour.red('error')}: ${err.message}\n`);
+    for (const i of err.issues) io.stderr(`  ${issueLine(i)}\n`);
+  } else {
+    const e = err as Error;
+    io.stderr(`${program}: internal error: ${e?.stack ?? String(err)}\n`);
+  }
+}

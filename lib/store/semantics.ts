@@ -1,0 +1,116 @@
+/**
+ * Checks a schema cannot express: unique ids, references to configured builders,
+ * builder files in their own folder, timestamps far in the future (DESIGN.md sections 1, 4).
+ */
+import type { Issue } from '../errors.js';
+import { parseTimestamp } from '../util/time.js';
+import type { FileKind } from './kinds.js';
+
+export interface SemanticContext {
+  /** Configured builders; null when unknown (the build config is itself invalid). */
+  builders: readonly string[] | null;
+  /** Observer's now (epoch ms). */
+  now: number;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const DAY_MS = 86_400_000;
+/** Timestamps that name the future on purpose. */
+const FUTURE_OK = new Set(['expires_at', 'lease_expires_at', 'not_before', 'until']);
+const TS_KEYS = /(_at|^timestamp|^since|^at|_slot)$/;
+
+function duplicateIds(file: string, list: unknown, base: string, what: string): Issue[] {
+  if (!Array.isArray(list)) return [];
+  const seen = new Map<string, number>();
+  const issues: Issue[] = [];
+  list.forEach((r, i) => {
+    if (!isObj(r) || typeof r.id !== 'string') return;
+    const prev = seen.get(r.id);
+    if (prev !== undefined) {
+      issues.push({ file, pointer: `${base}/${i}/id`, reason: `duplicate ${what} id "${r.id}" (also at ${base}/${prev}); ids must be unique`, severity: 'error' });
+    } else seen.set(r.id, i);
+  });
+  return issues;
+}
+
+function futureTimestamps(file: string, node: unknown, ptr: string, now: number, out: Issue[]): void {
+  if (Array.isArray(node)) { node.forEach((n, i) => futureTimestamps(file, n, `${ptr}/${i}`, now, out)); return; }
+  if (!isObj(node)) return;
+  for (const [k, v] of Object.entries(node)) {
+    const p = `${ptr}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (typeof v === 'string' && TS_KEYS.test(k) && !FUTURE_OK.has(k)) {
+      const t = parseTimestamp(v);
+      if (t !== null && t > now + DAY_MS) {
+        out.push({ file, pointer: p, reason: `timestamp ${v} is more than a day in the future; check the writer's clock`, severity: 'warning' });
+      }
+    } else if (typeof v === 'object') futureTimestamps(file, v, p, now, out);
+  }
+}
+
+function checkBuilderRef(file: string, ptr: string, value: unknown, builders: readonly string[] | null, what: string): Issue[] {
+  if (builders === null || typeof value !== 'string' || builders.includes(value)) return [];
+  return [{ file, pointer: ptr, reason: `${what} "${value}" is not a configured builder (configured: ${builders.join(', ') || 'none'}; see shared/build_config.json)`, severity: 'error' }];
+}
+
+/** Semantic issues of a schema-valid, normalized document. */
+export function semanticIssues(kind: FileKind, file: string, doc: unknown, ctx: SemanticContext): Issue[] {
+  const issues: Issue[] = [];
+  if (!isObj(doc)) return issues;
+  const b = ctx.builders;
+  switch (kind) {
+    case 'jobs':
+    case 'archive': {
+      const list = kind === 'jobs' ? doc.jobs : doc.records;
+      const base = kind === 'jobs' ? '/jobs' : '/records';
+      if (kind === 'archive') {
+        const m = /archive\/(jobs|messages)-([0-9]{4}-[0-9]{2})\.json$/.exec(file);
+        if (m && doc.kind !== m[1]) issues.push({ file, pointer: '/kind', reason: `file name says "${m[1]}" but kind is "${String(doc.kind)}"`, severity: 'error' });
+        if (m && doc.month !== m[2]) issues.push({ file, pointer: '/month', reason: `file name says month ${m[2]} but month is "${String(doc.month)}"`, severity: 'error' });
+        if (doc.kind !== 'jobs') { issues.push(...duplicateIds(file, list, base, 'message')); break; }
+      }
+      issues.push(...duplicateIds(file, list, base, 'job'));
+      if (!Array.isArray(list)) break;
+      list.forEach((j, i) => {
+        if (!isObj(j)) return;
+        issues.push(...checkBuilderRef(file, `${base}/${i}/assigned_to`, j.assigned_to, b, 'assigned_to'));
+        if (j.status === 'running' && (j.assigned_to === null || j.assigned_to === undefined)) {
+          issues.push({ file, pointer: `${base}/${i}/assigned_to`, reason: `job "${String(j.id)}" is running but assigned to nobody; set assigned_to or requeue it (status "queued")`, severity: 'error' });
+        }
+        if (typeof j.attempt === 'number' && typeof j.max_attempts === 'number' && j.attempt > j.max_attempts) {
+          issues.push({ file, pointer: `${base}/${i}/attempt`, reason: `attempt ${j.attempt} is over max_attempts ${j.max_attempts}`, severity: 'warning' });
+        }
+      });
+      break;
+    }
+    case 'messages':
+      issues.push(...duplicateIds(file, doc.messages, '/messages', 'message'));
+      break;
+    case 'schedules':
+      issues.push(...duplicateIds(file, doc.schedules, '/schedules', 'schedule'));
+      break;
+    case 'status':
+    case 'heartbeat': {
+      const dir = file.split('/')[0];
+      if (typeof doc.builder === 'string' && doc.builder !== dir) {
+        issues.push({ file, pointer: '/builder', reason: `"${doc.builder}" in ${dir}/: a builder writes only its own folder`, severity: 'error' });
+      }
+      break;
+    }
+    case 'build_config': {
+      const names = isObj(doc.builders) ? Object.keys(doc.builders) : [];
+      const types = isObj(doc.job_types) ? doc.job_types : {};
+      for (const [t, def] of Object.entries(types)) {
+        if (!isObj(def) || !Array.isArray(def.allowed_builders)) continue;
+        def.allowed_builders.forEach((x, i) => {
+          issues.push(...checkBuilderRef(file, `/job_types/${t}/allowed_builders/${i}`, x, names, 'allowed builder'));
+        });
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  futureTimestamps(file, doc, '', ctx.now, issues);
+  return issues;
+}
