@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/schemas/types.gen.ts', 'test/**/*.js', 'scripts/**', 'dist/**', 'node_modules/**', 'coverage/**', 'bench-results/**'] },
+  { ignores: ['lib/schemas/types.gen.ts', 'test/**/*.js', 'test/**/*.mjs', 'scripts/**', 'dist/**', 'node_modules/**', 'coverage/**', 'bench-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -77,7 +77,7 @@ export async function gitBytes(cwd: string, args: readonly string[], opts: GitOp
     reject: false,
     stripFinalNewline: false,
     timeout: opts.timeoutMs ?? 120_000,
-    stdin: 'ignore',
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
   });
   if (r.exitCode !== 0) {
     if (opts.allowFailure) return null;
