@@ -4,6 +4,9 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { CoordError } from '../errors.js';
+import { git } from '../git/run.js';
+import { installMergeDriver } from '../merge/driver.js';
+import { coordBin } from '../remote/setup.js';
 import { initRepository } from '../commands/init.js';
 import { migrateRepository } from '../commands/migrate.js';
 import { validateRepository } from '../commands/validate.js';
@@ -24,6 +27,9 @@ export function fileCommands(y: Argv, run: Run): Argv {
       run(async (ctx, a) => {
         const root = (a.dir as string | undefined) ?? (a.repo as string | undefined) ?? ctx.io.cwd;
         const res = await initRepository({ root: resolve(ctx.io.cwd, root), builders: a.builders as number, now: ctx.clock.now() });
+        // Inside a git work tree, register the merge driver the new .gitattributes names.
+        const inGit = await git(resolve(ctx.io.cwd, root), ['rev-parse', '--is-inside-work-tree'], { allowFailure: true });
+        if (inGit.exitCode === 0 && inGit.stdout.trim() === 'true') await installMergeDriver(resolve(ctx.io.cwd, root), coordBin());
         if (ctx.json) return printJson(ctx.io, { ok: true, root: resolve(ctx.io.cwd, root), ...res });
         printLines(ctx.io, [
           ...res.created.map((f) => `created ${f}`),

@@ -6,6 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { CoordError, exitCodeOf } from '../errors.js';
 import { makeContext, type CommandContext } from './context.js';
 import { fileCommands, type Run } from './cmd-files.js';
+import { gitCommands } from './cmd-git.js';
 import { processIO, reportError, type CliIO } from './io.js';
 
 export const VERSION = '0.1.0';
@@ -40,6 +41,7 @@ export async function runCoord(argv: string[], io: CliIO = processIO()): Promise
       throw failure;
     });
   fileCommands(y, run);
+  gitCommands(y, run);
   try {
     await y.parseAsync();
   } catch (err) {

@@ -1,0 +1,83 @@
+/**
+ * Commands about git: sync, remote setup, the merge driver and the server hook.
+ */
+import type { Argv } from 'yargs';
+import { CoordError } from '../errors.js';
+import { syncRepository } from '../commands/sync.js';
+import { installMergeDriver, runMergeDriver } from '../merge/driver.js';
+import { checkPush, parseRefUpdates } from '../remote/pre-receive.js';
+import { coordBin, setupRemote } from '../remote/setup.js';
+import type { Run } from './cmd-files.js';
+import { printJson, printLines } from './io.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function gitCommands(y: Argv, run: Run): Argv {
+  return y
+    .command(
+      'sync',
+      'fetch, push queued builder-owned and local commits, fast-forward the working tree',
+      (c) => c
+        .option('commit', { type: 'boolean', default: false, describe: 'validate and commit your edits to coordination files (merged by record with the remote)' })
+        .example('coord sync', 'catch up with the remote')
+        .example('coord sync --commit', 'commit and push a hand edit of coordination/jobs.json'),
+      run(async (ctx, a) => {
+        const actor = ctx.maybeIdentity()?.builder ?? (ctx.io.env.USER || 'operator');
+        const r = await syncRepository({ repoRoot: ctx.repoRoot(), commit: Boolean(a.commit), actor, now: () => ctx.clock.now() });
+        if (ctx.json) return printJson(ctx.io, { ok: true, ...r });
+        const lines: string[] = [];
+        if (r.pushed_pending) lines.push(`pushed ${r.pushed_pending} queued builder-owned commit(s)`);
+        if (r.pushed_local) lines.push(`pushed ${r.pushed_local} local commit(s)`);
+        if (r.committed_files.length) lines.push(`committed ${r.committed_files.join(', ')} as ${r.commit?.slice(0, 12)}`);
+        lines.push(r.worktree.moved ? `working tree fast-forwarded to ${r.remote_head?.slice(0, 12)}` : `working tree: ${r.worktree.reason}`);
+        printLines(ctx.io, lines);
+      }),
+    )
+    .command(
+      'remote <action> <path>',
+      'harden a self-hosted bare remote: validation hook, no force-push, audit reflog, heartbeat pruning',
+      (c) => c
+        .positional('action', { choices: ['setup'] as const, describe: 'what to do' })
+        .positional('path', { type: 'string', demandOption: true, describe: 'the bare repository' })
+        .option('branch', { type: 'string', default: 'main', describe: 'the coordination branch' })
+        .example('coord remote setup /srv/git/Build.git', 'install the hooks and settings'),
+      run(async (ctx, a) => {
+        const r = await setupRemote(String(a.path), String(a.branch));
+        if (ctx.json) return printJson(ctx.io, { ok: true, ...r });
+        printLines(ctx.io, [`hardened ${r.path}`, `hooks: ${r.hooks.join(', ')}`, ...Object.entries(r.config).map(([k, v]) => `git config ${k} ${v}`)]);
+      }),
+    )
+    .command(
+      'merge-driver <action> [files..]',
+      false as unknown as string,
+      (c) => c.positional('action', { choices: ['run', 'install'] as const }).positional('files', { type: 'string', array: true }),
+      run(async (ctx, a) => {
+        if (a.action === 'install') {
+          const driver = await installMergeDriver(ctx.repoRoot(), coordBin());
+          return ctx.json ? printJson(ctx.io, { ok: true, driver }) : printLines(ctx.io, `merge driver coord-json registered: ${driver}`);
+        }
+        const [base, ours, theirs, file] = (a.files as string[] | undefined) ?? [];
+        if (!base || !ours || !theirs || !file) {
+          throw new CoordError('E_USAGE', 'merge-driver run needs %O %A %B %P (git passes them)');
+        }
+        const r = await runMergeDriver(base, ours, theirs, file);
+        for (const m of r.messages) ctx.io.stderr(m + '\n');
+        if (r.exitCode) process.exitCode = r.exitCode;
+      }),
+    )
+    .command(
+      'hook <name>',
+      false as unknown as string,
+      (c) => c.positional('name', { choices: ['pre-receive'] as const }).option('branch', { type: 'string', default: 'main' }),
+      run(async (ctx, a) => {
+        const updates = parseRefUpdates(await readStdin());
+        const lines = await checkPush(process.cwd(), updates, String(a.branch), ctx.clock.now());
+        for (const l of lines) ctx.io.stderr(l + '\n');
+        if (lines.length) process.exitCode = 1;
+      }),
+    );
+}
