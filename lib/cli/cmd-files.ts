@@ -77,7 +77,7 @@ export function fileCommands(y: Argv, run: Run): Argv {
         .example('coord migrate', 'rewrite and commit'),
       run(async (ctx, a) => {
         const res = await migrateRepository({
-          repoRoot: ctx.repoRoot(), dryRun: Boolean(a['dry-run']), now: ctx.clock.now(), actor: ctx.maybeIdentity()?.builder ?? null,
+          repoRoot: ctx.repoRoot(), dryRun: Boolean(a['dry-run']), now: ctx.clock.now(), actor: (() => { try { return ctx.maybeIdentity()?.builder ?? null; } catch { return null; } })(),
         });
         if (ctx.json) return printJson(ctx.io, { ok: true, dry_run: Boolean(a['dry-run']), ...res });
         if (!res.changes.length) return printLines(ctx.io, 'nothing to migrate: every file is canonical');

@@ -8,8 +8,9 @@ import { makeContext, type CommandContext } from './context.js';
 import { fileCommands, type Run } from './cmd-files.js';
 import { gitCommands } from './cmd-git.js';
 import { processIO, reportError, type CliIO } from './io.js';
+import { VERSION } from './version.js';
+import { daemonCommands } from './cmd-daemon.js';
 
-export const VERSION = '0.1.0';
 
 /**
  * Parses and runs one command line.
@@ -42,6 +43,7 @@ export async function runCoord(argv: string[], io: CliIO = processIO()): Promise
     });
   fileCommands(y, run);
   gitCommands(y, run);
+  daemonCommands(y, run);
   try {
     await y.parseAsync();
   } catch (err) {

@@ -91,7 +91,7 @@ export async function initRepository(opts: InitOptions): Promise<InitResult> {
     res.created.push(PATHS.buildConfig);
   }
 
-  await write(PATHS.jobs, doc(PATHS.jobs, { paused: null, jobs: [] }));
+  await write(PATHS.jobs, doc(PATHS.jobs, { paused: null, grounded: {}, jobs: [] }));
   await write(PATHS.locks, doc(PATHS.locks, { locks: {} }));
   await write(PATHS.messages, doc(PATHS.messages, { messages: [] }));
   await write(PATHS.schedules, doc(PATHS.schedules, { schedules: [] }));

@@ -38,7 +38,7 @@ export class GitCommandError extends Error {
 }
 
 /** Settings that keep a user's configuration from blocking or hanging our commits. */
-export const SAFE_CONFIG = ['-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', '-c', 'core.fsmonitor=false', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false'];
+export const SAFE_CONFIG = ['-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', '-c', 'push.gpgSign=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false'];
 
 const BASE_ENV = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANG: 'C', GIT_OPTIONAL_LOCKS: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no' };
 

@@ -46,6 +46,9 @@ export async function fastForwardWorkTree(repoRoot: string, spec: RemoteSpec, ta
     if (!force && lastLeft !== null && lastLeft !== head) {
       return { moved: false, reason: `HEAD was moved by someone else (to ${head.slice(0, 12)}); run coord sync to fast-forward` };
     }
+    // First sight of this clone: adopt its HEAD as where "the tool left it", so a reset
+    // made after this point is recognised and never undone.
+    if (lastLeft === null) await recordLastLeft(repoRoot, head);
   }
   if (!(await isWorkTreeClean(repoRoot))) {
     return { moved: false, reason: 'working tree has local changes; run coord sync when they are committed or gone' };

@@ -16,6 +16,13 @@ export type ActorId = string;
  */
 export type Timestamp = string;
 /**
+ * A timestamp (see timestamp) or null.
+ *
+ * This interface was referenced by `CoordSchemas`'s JSON-Schema
+ * via the `definition` "NullableTimestamp".
+ */
+export type NullableTimestamp = string | null;
+/**
  * A record id: globally unique, never derived from a count (time + builder + random).
  *
  * This interface was referenced by `CoordSchemas`'s JSON-Schema
@@ -34,13 +41,6 @@ export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancell
  * via the `definition` "NullableBuilderId".
  */
 export type NullableBuilderId = string | null;
-/**
- * A timestamp (see timestamp) or null.
- *
- * This interface was referenced by `CoordSchemas`'s JSON-Schema
- * via the `definition` "NullableTimestamp".
- */
-export type NullableTimestamp = string | null;
 /**
  * A builder identity: build<N>, N >= 1 (DESIGN.md section 2).
  *
@@ -89,6 +89,17 @@ export interface JobsFile {
     at: Timestamp;
     reason?: string;
   } | null;
+  /**
+   * Builders grounded (circuit breaker, DESIGN.md section 4): they claim nothing until ungrounded or `until` passes.
+   */
+  grounded?: {
+    [k: string]: {
+      by: ActorId;
+      at: Timestamp;
+      reason: string;
+      until?: NullableTimestamp;
+    };
+  };
   jobs: Job[];
 }
 /**

@@ -57,6 +57,14 @@ function describe(v: unknown): string {
 }
 
 function reasonOf(e: ErrorObject, doc: unknown): { pointer: string; reason: string } {
+  if (e.propertyName !== undefined) {
+    // A bad key (propertyNames): point at the key's own entry and name it; the value it
+    // holds is not what is wrong.
+    const key = e.propertyName;
+    const pointer = `${e.instancePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (/uilderId/.test(e.schemaPath)) return { pointer, reason: `key ${JSON.stringify(key)} is not a builder id; builders are named build<N>` };
+    return { pointer, reason: `key ${JSON.stringify(key)} ${e.message ?? 'is not allowed'}` };
+  }
   const value = valueAt(doc, e.instancePath);
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -98,7 +106,8 @@ function schemaIssues(file: string, kind: FileKind, doc: unknown): Issue[] {
   const seen = new Set<string>();
   const timestampPaths = new Set(errors.filter((e) => e.keyword === 'pattern' && /imestamp/.test(e.schemaPath)).map((e) => e.instancePath));
   for (const e of errors) {
-    if (e.keyword === 'if' || e.keyword === 'oneOf' || e.keyword === 'anyOf') continue;
+    // Summaries of errors reported on their own (the failing branch, the bad key).
+    if (e.keyword === 'if' || e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'propertyNames') continue;
     if (e.keyword === 'format' && timestampPaths.has(e.instancePath)) continue;
     const { pointer, reason } = reasonOf(e, doc);
     const key = `${pointer}\0${reason}`;

@@ -118,12 +118,20 @@ function legacyToken(name: string, owner: unknown, at: unknown): string {
   return 'legacy-' + createHash('sha256').update(`${name}\0${String(owner)}\0${String(at)}`).digest('hex').slice(0, 24);
 }
 
-function normalizeLockEntry(name: string, e: unknown, ctx: NormalizeContext, notes: Set<string>): unknown {
+/**
+ * @param legacyShape the file itself is in a legacy shape (array, or no "locks" wrapper):
+ *   its entries may lack expiry and token like the entries with owner/timestamp fields.
+ *   A canonical entry (locked_by/locked_at) missing `token` or `expires_at` is a bad hand
+ *   edit, not a legacy shape: it is left for the schema check to report, never filled in.
+ */
+function normalizeLockEntry(name: string, e: unknown, ctx: NormalizeContext, notes: Set<string>, legacyShape: boolean): unknown {
   if (!isObj(e)) return e;
+  const legacyEntry = legacyShape || 'owner' in e || 'timestamp' in e;
   const out: Obj = { ...e };
   delete out.name;
   if (!('locked_by' in out) && 'owner' in out) { out.locked_by = out.owner; delete out.owner; notes.add('locks with owner/timestamp fields'); }
   if (!('locked_at' in out) && 'timestamp' in out) { out.locked_at = out.timestamp; delete out.timestamp; }
+  if (!legacyEntry) return out;
   if (!('expires_at' in out) && typeof out.locked_at === 'string') {
     const t = parseTimestamp(out.locked_at);
     if (t !== null) out.expires_at = formatTimestamp(t + ctx.policy.lease_ttl_s * 1000);
@@ -148,18 +156,18 @@ function normalizeLocks(doc: unknown, ctx: NormalizeContext, notes: Set<string>,
         issues.push({ file, pointer: `${isObj(doc) ? '/locks' : ''}/${i}/name`, reason: `lock "${name}" listed twice`, severity: 'error' });
         return;
       }
-      map[name] = normalizeLockEntry(name, e, ctx, notes);
+      map[name] = normalizeLockEntry(name, e, ctx, notes, true);
     });
     locks = map;
   } else if (isObj(locks)) {
     const map: Obj = {};
-    for (const [name, e] of Object.entries(locks)) map[name] = normalizeLockEntry(name, e, ctx, notes);
+    for (const [name, e] of Object.entries(locks)) map[name] = normalizeLockEntry(name, e, ctx, notes, false);
     locks = map;
   } else if (locks === undefined && isObj(doc) && Object.values(doc).every((v) => isObj(v) && ('owner' in v || 'locked_by' in v))) {
     // Legacy: a bare object keyed by lock name, no "locks" wrapper.
     notes.add('locks as a bare object keyed by name');
     const map: Obj = {};
-    for (const [name, e] of Object.entries(doc)) map[name] = normalizeLockEntry(name, e, ctx, notes);
+    for (const [name, e] of Object.entries(doc)) map[name] = normalizeLockEntry(name, e, ctx, notes, true);
     return { locks: map };
   }
   return { ...rest, locks };
@@ -189,6 +197,7 @@ export function normalizeDocument(kind: FileKind, file: string, doc: unknown, ct
     if (kind === 'jobs' && Array.isArray(v.jobs)) {
       v.jobs = v.jobs.map((j) => normalizeJob(j, ctx, notes));
       if (!('paused' in v)) v.paused = null;
+      if (!('grounded' in v)) v.grounded = {};
     }
     if (kind === 'messages' && Array.isArray(v.messages)) v.messages = v.messages.map((m) => normalizeMessage(m, ctx, notes));
     if (kind === 'archive' && Array.isArray(v.records)) {

@@ -2,7 +2,7 @@
  * From file bytes to a JSON value, with every text-level problem reported as an
  * {@link Issue} naming the file and, where it helps, the line.
  */
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { parse as parseJsonc, ParseErrorCode, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { Issue } from '../errors.js';
 
 /** Largest coordination file accepted (bytes). Retention keeps hot files far below it. */
@@ -65,7 +65,10 @@ export function parseCoordinationBytes(file: string, bytes: Buffer): ParseResult
     const line = lineOfOffset(text, offset);
     const col = offset - text.lastIndexOf('\n', offset - 1);
     const detail = first ? printParseErrorCode(first.error) : (err as Error).message;
-    const what = offset >= text.trimEnd().length ? 'JSON ends early (truncated file?)' : `invalid JSON at line ${line}, column ${col}`;
+    // Truncated: the error sits at the end, or is a string left open at the end (the usual
+    // cut: jsonc-parser reports that at the string's start).
+    const openStringAtEnd = first !== undefined && first.error === ParseErrorCode.UnexpectedEndOfString && first.offset + first.length >= text.trimEnd().length;
+    const what = offset >= text.trimEnd().length || openStringAtEnd ? 'JSON ends early (truncated file?)' : `invalid JSON at line ${line}, column ${col}`;
     return { ok: false, issues: [problem(file, `${what}: ${detail}`, line)] };
   }
 }

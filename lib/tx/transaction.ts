@@ -202,17 +202,19 @@ async function attemptLoop<R>(req: TxRequest<R>): Promise<TxOutcome<R>> {
       throw transportError(f, spec.remote);
     }
     const base = await resolveCommit(req.repoRoot, trackingRef(spec));
+    // Builder-owned commits queued while offline go first, in order. The mutation reads the
+    // state they leave, not bare `base`: a status or heartbeat computed from the older file
+    // would silently overwrite what was queued.
+    const pending = await pendingCommits(req.repoRoot, base ? trackingRef(spec) : null);
+    const parent = pending.length ? await replayOnto(req.repoRoot, base, pending) : base;
     const now = clock.now();
-    const prep = await prepare(req, base, now);
+    const prep = await prepare(req, parent, now);
     if (!maxAttempts) maxAttempts = prep.state.policy.transaction_attempts;
     const { decision, changes } = prep;
     if (decision.kind === 'refuse') return { status: 'refused', refusal: decision.refusal, attempts: attempt };
     if (decision.kind === 'noop' || changes.size === 0) {
       return { status: 'noop', result: decision.kind === 'noop' ? decision.result : decision.result, attempts: attempt };
     }
-    // Builder-owned commits queued while offline go first, in order.
-    const pending = await pendingCommits(req.repoRoot, base ? trackingRef(spec) : null);
-    const parent = pending.length ? await replayOnto(req.repoRoot, base, pending) : base;
     const tree = await writeTreeWithChanges(req.repoRoot, parent, changes);
     const msg = commitMessage(req.actor, req.action, decision.summary, [...changes.keys()], decision.trailers);
     const commit = await commitTree(req.repoRoot, tree, parent ? [parent] : [], msg, who, now);

@@ -2,8 +2,8 @@
  * Record ids: globally unique, sortable by creation time, never derived from a count
  * (the upstream tooling produced the same id on two hosts in the same second).
  *
- * Shape: `<prefix>-<YYYYMMDD>-<HHMMSS>-<actor>-<8 hex random>`,
- * e.g. `job-20261130-193728-build1-4f9a2c1d`.
+ * Shape: `<prefix>-<YYYYMMDD>-<HHMMSS>-<actor>-<12 hex random>`,
+ * e.g. `job-20261130-193728-build1-4f9a2c1d0b7e`.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './time.js';
@@ -21,7 +21,7 @@ export function newRecordId(prefix: string, actor: string, clock: Clock, random:
   const iso = new Date(clock.now()).toISOString();
   const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
   const who = actor.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 32) || 'anon';
-  return `${prefix}-${stamp}-${who}-${random(4)}`;
+  return `${prefix}-${stamp}-${who}-${random(6)}`;
 }
 
 /** A fencing/lock token: 128 random bits as hex. */

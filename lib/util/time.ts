@@ -55,8 +55,10 @@ export function parseTimestamp(text: string): number | null {
   if (zone && zone !== 'Z' && zone !== 'z' && zone !== 'UTC') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
-    const offMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
-    t -= sign * offMin * 60_000;
+    const offH = Number(digits.slice(0, 2)), offM = Number(digits.slice(2));
+    // An offset like +25:00 or +02:75 names no real zone: refuse it rather than guess.
+    if (offH > 23 || offM > 59) return null;
+    t -= sign * (offH * 60 + offM) * 60_000;
   }
   return t;
 }

@@ -1,0 +1,371 @@
+/**
+ * The builder daemon (DESIGN.md sections 4–6): beats, reports status, claims the jobs it
+ * may run, runs them, renews their leases, requeues peers' expired leases, and reports
+ * back — every shared write through the transaction engine. Loop errors (remote down, an
+ * invalid file pushed by someone) are logged and shown as `degraded`; the daemon never
+ * exits on them. SIGTERM/SIGINT drain: stop claiming, let jobs finish for
+ * `policy.drain_timeout_s`, then stop and requeue them, beat `offline`, exit 0.
+ */
+import path from 'node:path';
+import type { StatusFile } from '../schemas/types.gen.js';
+import { isCoordError } from '../errors.js';
+import { classifyTransportFailure } from '../git/classify.js';
+import { coordStateDir, DEFAULT_REMOTE, fetchBranch, type RemoteSpec } from '../git/repo.js';
+import { HEARTBEAT_FETCH_REFSPEC, readSeenHeartbeats } from '../heartbeat/refs.js';
+import { leaseExpired, leaseWriterTime, loadObservations, observe, saveObservations } from '../heartbeat/observe.js';
+import { pickNextJob, type BuilderFacts, type Claim, type JobRecord } from '../jobs/model.js';
+import { systemClock, formatTimestamp, parseTimestamp, type Clock } from '../util/time.js';
+import { machineArch } from '../commands/init.js';
+import { readFleetState, type FleetState } from './fleet-state.js';
+import { startJob, tailOf, type RunningJob, type RunOutcome } from './runner.js';
+import { machineFacts, readSystemFigures } from './system.js';
+import { buildHeartbeat, buildStatus, statusNeedsWrite, type StatusInput } from './status.js';
+import * as tx from './transactions.js';
+
+export interface DaemonOptions {
+  repoRoot: string;
+  builder: string;
+  clock?: Clock;
+  /** One cycle: beat, claim up to capacity, run those jobs to the end, report, exit. */
+  once?: boolean;
+  /** Claim/poll period (ms). Default: min(5 s, heartbeat interval). */
+  pollMs?: number;
+  log: (line: string) => void;
+  remote?: RemoteSpec;
+  version?: string;
+}
+
+interface Active {
+  claim: Claim;
+  job: JobRecord;
+  run: RunningJob;
+  startedAt: number;
+  lastRenew: number;
+  logFile: string;
+  result: RunOutcome | null;
+  stopReason: string | null;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class Daemon {
+  private readonly o: DaemonOptions;
+  private readonly clock: Clock;
+  private readonly spec: RemoteSpec;
+  private readonly active = new Map<string, Active>();
+  private draining = false;
+  private stopped = false;
+  private degraded: StatusFile['degraded'] = null;
+  private lastBeat = 0;
+  private lastHousekeeping = 0;
+  private consecutiveFailures = 0;
+  private lastBuild: StatusFile['last_build'] = null;
+  private readonly startedAt: number;
+  private wake: (() => void) | null = null;
+  private stateDir = '';
+
+  constructor(o: DaemonOptions) {
+    this.o = o;
+    this.clock = o.clock ?? systemClock;
+    this.spec = o.remote ?? DEFAULT_REMOTE;
+    this.startedAt = this.clock.now();
+  }
+
+  private log(msg: string): void {
+    this.o.log(`${formatTimestamp(this.clock.now())} ${this.o.builder} ${msg}`);
+  }
+
+  /** Asks the daemon to drain and stop (idempotent). */
+  requestStop(): void {
+    if (!this.draining) this.log('draining: no new claims; running jobs may finish');
+    this.draining = true;
+    this.wake?.();
+  }
+
+  /** Second signal: stop running jobs now and requeue them. */
+  forceStop(): void {
+    this.requestStop();
+    this.log('stopping running jobs now; they will be requeued');
+    void this.stopAll('shutdown').then(() => this.wake?.());
+  }
+
+  /**
+   * One heartbeat for cron (`coord heartbeat`): publishes the heartbeat ref and refreshes
+   * `main`'s status when needed. When a daemon of this builder is alive on this machine,
+   * only the ref is published (the daemon owns the status).
+   */
+  async heartbeatOnce(): Promise<{ published: boolean; statusWritten: boolean; daemonAlive: boolean }> {
+    this.stateDir = await coordStateDir(this.o.repoRoot);
+    const fail = await fetchBranch(this.o.repoRoot, this.spec, [HEARTBEAT_FETCH_REFSPEC]);
+    if (fail) this.setDegraded(`remote unreachable: ${classifyTransportFailure(fail).detail.split('\n')[0]}`);
+    let state: FleetState | null = null;
+    try { state = await readFleetState(this.o.repoRoot, this.spec, this.o.builder, this.clock.now()); } catch (err) { this.setDegraded((err as Error).message); }
+    const pid = state?.ownStatus?.daemon?.pid;
+    const daemonAlive = Boolean(pid && pid !== process.pid && (() => { try { process.kill(pid, 0); return true; } catch { return false; } })());
+    this.lastBeat = 0;
+    if (daemonAlive) {
+      const seq = await tx.nextSequence(this.o.repoRoot, this.o.builder);
+      const input = { ...this.statusInput(state, await readSystemFigures(this.o.repoRoot), seq), state: state?.ownStatus?.state ?? 'idle' };
+      const r = await tx.publishBeat(this.o.repoRoot, this.spec, buildHeartbeat(input, this.clock.now()), this.clock.now());
+      return { published: r.pushed, statusWritten: false, daemonAlive };
+    }
+    const before = state?.ownStatus?.updated_at;
+    await this.beat(state);
+    const after = await readFleetState(this.o.repoRoot, this.spec, this.o.builder, this.clock.now()).catch(() => null);
+    return { published: this.lastBeat > 0, statusWritten: after?.ownStatus?.updated_at !== before, daemonAlive };
+  }
+
+  /** Runs until stopped (or one cycle with `once`). Never rejects on loop errors. */
+  async run(): Promise<void> {
+    this.stateDir = await coordStateDir(this.o.repoRoot);
+    this.log(`daemon started (pid ${process.pid})`);
+    let drainDeadline = 0;
+    for (;;) {
+      const state = await this.tick();
+      if (this.o.once) {
+        while ([...this.active.values()].some((a) => !a.result)) await sleep(200);
+        await this.tick();
+        if (![...this.active.values()].length) break;
+        continue;
+      }
+      if (this.draining) {
+        const drainS = state?.policy.drain_timeout_s ?? 600;
+        if (!drainDeadline) drainDeadline = this.clock.now() + drainS * 1000;
+        if (!this.active.size) break;
+        if (this.clock.now() >= drainDeadline) {
+          await this.stopAll('shutdown');
+          await this.tick();
+          if (!this.active.size) break;
+        }
+      }
+      const poll = this.o.pollMs ?? Math.min(5000, (state?.policy.heartbeat_interval_s ?? 60) * 1000);
+      await new Promise<void>((r) => { this.wake = r; setTimeout(r, this.draining ? Math.min(poll, 500) : poll); });
+      this.wake = null;
+    }
+    await this.shutdownBeat();
+    this.stopped = true;
+    this.log('daemon stopped');
+  }
+
+  private async stopAll(reason: 'shutdown' | 'cancelled'): Promise<void> {
+    await Promise.all([...this.active.values()].filter((a) => !a.result).map(async (a) => {
+      a.stopReason = reason;
+      await a.run.stop(reason);
+    }));
+  }
+
+  /** One cycle. Returns the fleet state it worked from (null when unavailable). */
+  private async tick(): Promise<FleetState | null> {
+    const now = this.clock.now();
+    let state: FleetState | null = null;
+    try {
+      const fail = await fetchBranch(this.o.repoRoot, this.spec, [HEARTBEAT_FETCH_REFSPEC]);
+      if (fail) throw new Error(`remote unreachable: ${classifyTransportFailure(fail).detail.split('\n')[0]}`);
+      state = await readFleetState(this.o.repoRoot, this.spec, this.o.builder, now);
+      this.degraded = null;
+    } catch (err) {
+      this.setDegraded((err as Error).message);
+    }
+    const steps: [string, () => Promise<void>][] = [
+      ['report finished jobs', () => this.reportFinished(state)],
+      ['watch own jobs', () => this.watchOwnJobs(state)],
+      ['requeue expired leases', () => this.expirePeers(state)],
+      ['claim', () => this.claimJobs(state)],
+      ['heartbeat', () => this.beat(state)],
+      ['housekeeping', () => this.housekeeping(state)],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        this.setDegraded(`${name}: ${(err as Error).message.split('\n')[0]}`);
+        this.log(`error in ${name}: ${(err as Error).message}`);
+      }
+    }
+    return state;
+  }
+
+  private setDegraded(reason: string): void {
+    if (this.degraded?.reason !== reason) this.log(`degraded: ${reason}`);
+    this.degraded = { since: this.degraded?.since ?? formatTimestamp(this.clock.now()), reason: reason.slice(0, 2000) };
+  }
+
+  private facts(state: FleetState, sys: { cpu: number | null; mem: number | null }): BuilderFacts {
+    const cfg = state.config?.builders?.[this.o.builder] ?? {};
+    const g = state.jobs.grounded?.[this.o.builder];
+    const groundedNow = Boolean(g && !(g.until && (parseTimestamp(g.until) ?? Infinity) <= this.clock.now()));
+    return {
+      builder: this.o.builder, arch: cfg.arch ?? machineArch(), labels: cfg.labels ?? [],
+      grounded: groundedNow, running: this.active.size, maxConcurrent: cfg.max_concurrent_jobs ?? 1,
+      cpuPercent: sys.cpu, memoryPercent: sys.mem, maxCpuPercent: cfg.max_cpu_percent ?? 100, maxMemoryPercent: cfg.max_memory_percent ?? 100,
+    };
+  }
+
+  private async claimJobs(state: FleetState | null): Promise<void> {
+    if (!state || this.draining || this.stopped) return;
+    const lock = state.locks.locks.job_assignment;
+    const skew = state.policy.clock_skew_s * 1000;
+    const holder = lock && (parseTimestamp(lock.expires_at) ?? 0) + skew > this.clock.now() ? lock.locked_by : null;
+    for (;;) {
+      const cur: FleetState = state;
+      const facts = this.facts(cur, { cpu: null, mem: null });
+      if (!pickNextJob(cur.jobs, facts, cur.config, holder, this.clock.now())) return;
+      const out = await tx.claimNext(this.o.repoRoot, this.spec, this.o.builder, (jobs, now) => pickNextJob(jobs, { ...facts, running: this.active.size }, cur.config, holder, now));
+      if (!out) return;
+      const { job, config } = out;
+      const type = config?.job_types?.[job.type];
+      if (!type) return;
+      this.log(`claimed ${job.id} (${job.type}, priority ${job.priority}, attempt ${job.attempt})`);
+      const workDir = path.join(this.stateDir, 'work', `${job.id}-${job.attempt}`);
+      const logFile = path.join(this.stateDir, 'logs', `${job.id}.log`);
+      const run = startJob({ job, type, builder: this.o.builder, repoRoot: this.o.repoRoot, workDir, logFile, artifactDir: path.join(this.stateDir, 'artifacts', job.id) });
+      const a: Active = { claim: { id: job.id, builder: this.o.builder, attempt: job.attempt }, job, run, startedAt: this.clock.now(), lastRenew: this.clock.now(), logFile, result: null, stopReason: null };
+      this.active.set(job.id, a);
+      void run.done.then((r) => { a.result = r; this.wake?.(); });
+      // Re-read so the next pick sees this claim.
+      state = await readFleetState(this.o.repoRoot, this.spec, this.o.builder, this.clock.now());
+    }
+  }
+
+  private async watchOwnJobs(state: FleetState | null): Promise<void> {
+    if (!state) return;
+    const now = this.clock.now();
+    for (const a of this.active.values()) {
+      if (a.result) continue;
+      const j = state.jobs.jobs.find((x) => x.id === a.claim.id);
+      const ours = j && j.status === 'running' && j.assigned_to === a.claim.builder && j.attempt === a.claim.attempt;
+      if (!ours) {
+        this.log(`lease lost on ${a.claim.id} (now ${j?.status ?? 'gone'} on ${j?.assigned_to ?? 'nobody'}); stopping its processes`);
+        a.stopReason = 'lease_lost';
+        await a.run.stop('lease_lost');
+        continue;
+      }
+      if (j.cancel_requested && !a.stopReason) {
+        this.log(`cancel requested for ${a.claim.id}; stopping its process tree`);
+        a.stopReason = 'cancelled';
+        await a.run.stop('cancelled');
+        continue;
+      }
+      if (now - a.lastRenew >= (state.policy.lease_ttl_s * 1000) / 3) {
+        const tail = await tailOf(a.logFile, state.policy.log_tail_bytes);
+        const ok = await tx.renew(this.o.repoRoot, this.spec, a.claim, tail);
+        if (ok) a.lastRenew = now;
+        else {
+          this.log(`lease lost on ${a.claim.id} while renewing; stopping its processes`);
+          a.stopReason = 'lease_lost';
+          await a.run.stop('lease_lost');
+        }
+      }
+    }
+  }
+
+  private async reportFinished(state: FleetState | null): Promise<void> {
+    for (const a of [...this.active.values()]) {
+      if (!a.result) continue;
+      if (a.stopReason === 'lease_lost') {
+        this.log(`discarding the result of ${a.claim.id} attempt ${a.claim.attempt}: the lease was lost`);
+        this.active.delete(a.claim.id);
+        continue;
+      }
+      const policy = state?.policy;
+      const tail = await tailOf(a.logFile, policy?.log_tail_bytes ?? 65536);
+      if (a.stopReason === 'shutdown') {
+        await tx.requeue(this.o.repoRoot, this.spec, a.claim, `requeued: ${this.o.builder} shut down`, tail);
+        this.log(`requeued ${a.claim.id} (shutdown)`);
+        this.active.delete(a.claim.id);
+        continue;
+      }
+      const failed = a.result.outcome === 'failed' || a.result.outcome === 'timed_out';
+      const failures = failed ? this.consecutiveFailures + 1 : a.result.outcome === 'completed' ? 0 : this.consecutiveFailures;
+      const groundAfter = policy?.ground_after_failures ?? 3;
+      const ground = failed && failures >= groundAfter ? { reason: `${failures} consecutive failures (last: ${a.claim.id})`, cooldownS: policy?.ground_cooldown_s ?? 1800 } : null;
+      const out = await tx.complete(this.o.repoRoot, this.spec, a.claim, a.result, tail, ground);
+      if (out === 'lease_lost') this.log(`late completion of ${a.claim.id} attempt ${a.claim.attempt} discarded: the lease was lost meanwhile`);
+      else {
+        this.log(`${a.claim.id} ${a.result.outcome}${a.result.exitCode !== null ? ` (exit ${a.result.exitCode})` : ''} in ${a.result.durationS}s`);
+        this.consecutiveFailures = failures;
+        this.lastBuild = { id: a.claim.id, status: a.result.outcome, completed_at: formatTimestamp(this.clock.now()), duration_seconds: a.result.durationS };
+        if (ground) this.log(`grounded: ${ground.reason}`);
+      }
+      this.active.delete(a.claim.id);
+    }
+  }
+
+  private async expirePeers(state: FleetState | null): Promise<void> {
+    if (!state) return;
+    const now = this.clock.now();
+    const obs = await loadObservations(this.o.repoRoot);
+    const seen = await readSeenHeartbeats(this.o.repoRoot);
+    for (const [b, hb] of seen) observe(obs.heartbeats, b, hb.commit, now, parseTimestamp(hb.heartbeat.timestamp));
+    const ttl = state.policy.lease_ttl_s;
+    const grace = Math.max(state.policy.clock_skew_s, Math.ceil(ttl / 5));
+    for (const j of state.jobs.jobs) {
+      if (j.status !== 'running' || !j.assigned_to) continue;
+      const lease = observe(obs.leases, j.id, `${j.attempt}|${j.lease_expires_at ?? ''}`, now, leaseWriterTime(j.lease_expires_at, ttl));
+      if (j.assigned_to === this.o.builder) continue;
+      if (leaseExpired(lease, obs.heartbeats[j.assigned_to], now, ttl, grace)) {
+        const done = await tx.expire(this.o.repoRoot, this.spec, j.id, j.attempt ?? 0, this.o.builder);
+        if (done) this.log(`requeued ${j.id}: lease of ${j.assigned_to} expired (attempt ${j.attempt})`);
+      }
+    }
+    for (const id of Object.keys(obs.leases)) if (!state.jobs.jobs.some((j) => j.id === id && j.status === 'running')) delete obs.leases[id];
+    await saveObservations(this.o.repoRoot, obs);
+  }
+
+  private statusInput(state: FleetState | null, system: StatusInput['system'], sequence: number, finalState?: 'offline'): StatusInput {
+    const cfg = state?.config?.builders?.[this.o.builder] ?? {};
+    const g = state?.jobs.grounded?.[this.o.builder] ?? null;
+    const running = [...this.active.values()].filter((a) => !a.result).map((a) => ({ id: a.claim.id, type: a.job.type, attempt: a.claim.attempt, started_at: formatTimestamp(a.startedAt) }));
+    const st = finalState ?? (this.draining ? 'draining' : g ? 'grounded' : running.length ? 'building' : 'idle');
+    return {
+      builder: this.o.builder, state: st, running, lastBuild: this.lastBuild ?? state?.ownStatus?.last_build ?? null,
+      grounded: g ? { since: g.at, reason: g.reason, until: g.until ?? null, by: g.by } : null,
+      degraded: finalState ? null : this.degraded, consecutiveFailures: this.consecutiveFailures,
+      capabilities: { arch: cfg.arch ?? machineArch(), labels: cfg.labels ?? [], ...machineFacts() },
+      system, daemon: finalState ? null : { pid: process.pid, version: this.o.version ?? '0', started_at: formatTimestamp(this.startedAt) },
+      sequence, intervalS: state?.policy.heartbeat_interval_s ?? 60,
+    };
+  }
+
+  private async beat(state: FleetState | null, finalState?: 'offline'): Promise<void> {
+    const now = this.clock.now();
+    const interval = (state?.policy.heartbeat_interval_s ?? 60) * 1000;
+    const input0 = this.statusInput(state, {}, 0, finalState);
+    const next = buildStatus(input0, now);
+    const mainEvery = state?.policy.main_heartbeat_every_s ?? 3600;
+    const writeMain = finalState !== undefined || statusNeedsWrite(state?.ownStatus ?? null, next, mainEvery, now);
+    if (!finalState && !writeMain && now - this.lastBeat < interval) return;
+    const system = await readSystemFigures(this.o.repoRoot);
+    const seq = await tx.nextSequence(this.o.repoRoot, this.o.builder);
+    const input = { ...input0, system, sequence: seq };
+    if (finalState || now - this.lastBeat >= interval) {
+      const r = await tx.publishBeat(this.o.repoRoot, this.spec, buildHeartbeat(input, now), now);
+      if (r.pushed) this.lastBeat = now;
+      else this.setDegraded(`heartbeat not published: ${r.reason ?? 'unknown'}`);
+    }
+    if (writeMain) await tx.writeStatus(this.o.repoRoot, this.spec, buildStatus(input, now), buildHeartbeat(input, now), mainEvery, finalState !== undefined);
+  }
+
+  private async shutdownBeat(): Promise<void> {
+    let state: FleetState | null = null;
+    try {
+      state = await readFleetState(this.o.repoRoot, this.spec, this.o.builder, this.clock.now());
+    } catch { /* remote may be gone: beat anyway (queued) */ }
+    try {
+      await this.beat(state, 'offline');
+    } catch (err) {
+      this.log(`final heartbeat failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async housekeeping(state: FleetState | null): Promise<void> {
+    if (!state || this.clock.now() - this.lastHousekeeping < 3600_000) return;
+    this.lastHousekeeping = this.clock.now();
+    try {
+      const n = await tx.archiveFinishedJobs(this.o.repoRoot, this.spec, this.o.builder, state.policy.job_retention_days);
+      if (n) this.log(`archived ${n} finished job(s) older than ${state.policy.job_retention_days} days`);
+    } catch (err) {
+      if (!isCoordError(err, 'E_CONTENTION')) throw err;
+    }
+  }
+}
