@@ -17,6 +17,7 @@ import { pickNextJob, type BuilderFacts, type Claim, type JobRecord } from '../j
 import { systemClock, formatTimestamp, parseTimestamp, type Clock } from '../util/time.js';
 import { machineArch } from '../commands/init.js';
 import { readFleetState, type FleetState } from './fleet-state.js';
+import { scheduleDueSlot } from '../schedules/model.js';
 import { startJob, tailOf, type RunningJob, type RunOutcome } from './runner.js';
 import { machineFacts, readSystemFigures } from './system.js';
 import { buildHeartbeat, buildStatus, statusNeedsWrite, type StatusInput } from './status.js';
@@ -170,6 +171,7 @@ export class Daemon {
       ['report finished jobs', () => this.reportFinished(state)],
       ['watch own jobs', () => this.watchOwnJobs(state)],
       ['requeue expired leases', () => this.expirePeers(state)],
+      ['schedules', () => this.enqueueSchedules(state)],
       ['claim', () => this.claimJobs(state)],
       ['heartbeat', () => this.beat(state)],
       ['housekeeping', () => this.housekeeping(state)],
@@ -288,6 +290,21 @@ export class Daemon {
         if (ground) this.log(`grounded: ${ground.reason}`);
       }
       this.active.delete(a.claim.id);
+    }
+  }
+
+  private async enqueueSchedules(state: FleetState | null): Promise<void> {
+    if (!state || this.draining) return;
+    for (const s of state.schedules.schedules) {
+      let due: string | null;
+      try {
+        due = scheduleDueSlot(s, this.clock.now());
+      } catch {
+        continue; // an invalid expression: coord validate / schedule list report it
+      }
+      if (!due) continue;
+      const id = await tx.enqueueDueSlot(this.o.repoRoot, this.spec, this.o.builder, s.id);
+      if (id) this.log(`enqueued ${id} (schedule ${s.id})`);
     }
   }
 

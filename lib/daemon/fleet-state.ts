@@ -3,7 +3,7 @@
  * working tree involved), validated the same way the transaction engine validates.
  */
 import type { Policy } from '../config/policy.js';
-import type { BuildConfigFile, JobsFile, LocksFile, StatusFile } from '../schemas/types.gen.js';
+import type { BuildConfigFile, JobsFile, LocksFile, SchedulesFile, StatusFile } from '../schemas/types.gen.js';
 import { CoordError, type Issue } from '../errors.js';
 import { readFilesAt, resolveCommit, trackingRef, type RemoteSpec } from '../git/repo.js';
 import { checkCoordinationFile } from '../store/check.js';
@@ -16,6 +16,7 @@ export interface FleetState {
   policy: Policy;
   jobs: JobsFile;
   locks: LocksFile;
+  schedules: SchedulesFile;
   /** This builder's status.json on main. */
   ownStatus: StatusFile | null;
 }
@@ -23,7 +24,7 @@ export interface FleetState {
 /** @throws CoordError E_INVALID naming file and pointer when a file on main is invalid */
 export async function readFleetState(repoRoot: string, spec: RemoteSpec, builder: string, now: number): Promise<FleetState> {
   const commit = await resolveCommit(repoRoot, trackingRef(spec));
-  const paths = [PATHS.buildConfig, PATHS.jobs, PATHS.locks, statusPath(builder)];
+  const paths = [PATHS.buildConfig, PATHS.jobs, PATHS.locks, PATHS.schedules, statusPath(builder)];
   const bytes = commit ? await readFilesAt(repoRoot, commit, paths) : new Map<string, Buffer | null>();
   const ctx = contextFromConfigBytes(bytes.get(PATHS.buildConfig) ?? null, now);
   const issues: Issue[] = [];
@@ -41,6 +42,7 @@ export async function readFleetState(repoRoot: string, spec: RemoteSpec, builder
     commit, config: ctx.config, policy: ctx.policy,
     jobs: (values.get(PATHS.jobs) as JobsFile | undefined) ?? { $schema: '../schemas/jobs.schema.json', paused: null, grounded: {}, jobs: [] },
     locks: (values.get(PATHS.locks) as LocksFile | undefined) ?? { $schema: '../schemas/locks.schema.json', locks: {} },
+    schedules: (values.get(PATHS.schedules) as SchedulesFile | undefined) ?? { $schema: '../schemas/schedules.schema.json', schedules: [] },
     ownStatus: (values.get(statusPath(builder)) as StatusFile | undefined) ?? null,
   };
 }

@@ -6,9 +6,17 @@
  */
 import { promises as fs } from 'node:fs';
 
-/** Pids whose environment carries `COORD_JOB_ID=<jobId>` (empty where /proc is absent). */
-export async function pidsTaggedWith(jobId: string): Promise<number[]> {
-  const tag = `COORD_JOB_ID=${jobId}`;
+/** Which attempt a process belongs to: the job, and optionally builder and attempt. */
+export interface JobTag { jobId: string; builder?: string; attempt?: number }
+
+/**
+ * Pids whose environment carries `COORD_JOB_ID=<jobId>` (and, when given, the builder and
+ * attempt: several builders may share one machine, as in `npm start`, and one attempt must
+ * never kill another's processes). Empty where /proc is absent.
+ */
+export async function pidsTaggedWith(tagOrJob: JobTag | string): Promise<number[]> {
+  const t: JobTag = typeof tagOrJob === 'string' ? { jobId: tagOrJob } : tagOrJob;
+  const tags = [`COORD_JOB_ID=${t.jobId}`, ...(t.builder ? [`COORD_BUILDER=${t.builder}`] : []), ...(t.attempt !== undefined ? [`COORD_ATTEMPT=${t.attempt}`] : [])];
   const out: number[] = [];
   const entries = await fs.readdir('/proc').catch(() => [] as string[]);
   for (const e of entries) {
@@ -16,7 +24,9 @@ export async function pidsTaggedWith(jobId: string): Promise<number[]> {
     const pid = Number(e);
     if (pid === process.pid) continue;
     const env = await fs.readFile(`/proc/${e}/environ`).catch(() => null);
-    if (env && env.toString('utf8').split('\0').includes(tag)) out.push(pid);
+    if (!env) continue;
+    const vars = env.toString('utf8').split('\0');
+    if (tags.every((x) => vars.includes(x))) out.push(pid);
   }
   return out;
 }
@@ -36,7 +46,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * SIGTERM to the group `pgid` and every tagged process; after `graceMs`, SIGKILL to what
  * is left. Resolves when nothing tagged remains (or after a last sweep).
  */
-export async function killJobTree(pgid: number | undefined, jobId: string, graceMs = 5000): Promise<void> {
+export async function killJobTree(pgid: number | undefined, jobId: JobTag | string, graceMs = 5000): Promise<void> {
   if (pgid) signal(-pgid, 'SIGTERM');
   for (const p of await pidsTaggedWith(jobId)) signal(p, 'SIGTERM');
   const deadline = Date.now() + graceMs;

@@ -109,6 +109,7 @@ function resolveCommand(cmd: string, cwd: string, repoRoot: string): string {
 /** Starts an attempt. */
 export function startJob(spec: RunSpec): RunningJob {
   const started = Date.now();
+  const tag = { jobId: spec.job.id, builder: spec.builder, attempt: spec.job.attempt };
   let stopReason: 'cancelled' | 'lease_lost' | 'shutdown' | null = null;
   let child: ReturnType<typeof execa> | null = null;
   let pid: number | undefined;
@@ -137,11 +138,11 @@ export function startJob(spec: RunSpec): RunningJob {
       resolveStarted();
       child.all?.pipe(log, { end: false });
       let timedOut = false;
-      const timer = setTimeout(() => { timedOut = true; void killJobTree(pid, spec.job.id); }, timeoutMs);
+      const timer = setTimeout(() => { timedOut = true; void killJobTree(pid, tag); }, timeoutMs);
       const r = await child;
       clearTimeout(timer);
       // Whatever the leader's fate, no member of the tree may outlive the attempt.
-      await killJobTree(pid, spec.job.id, 2000);
+      await killJobTree(pid, tag, 2000);
       if (stopReason) return await finish({ outcome: 'cancelled', exitCode: r.exitCode ?? null, error: stopReason === 'cancelled' ? 'cancelled on request' : `stopped: ${String(stopReason)}` });
       if (timedOut) return await finish({ outcome: 'timed_out', exitCode: r.exitCode ?? null, error: `timed out after ${spec.type.timeout_s ?? 3600} s` });
       const notFound = (r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(r.message ?? ''));
@@ -160,7 +161,7 @@ export function startJob(spec: RunSpec): RunningJob {
     async stop(reason) {
       stopReason ??= reason;
       await startedPromise;
-      await killJobTree(pid, spec.job.id);
+      await killJobTree(pid, tag);
     },
   };
 }

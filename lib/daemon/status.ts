@@ -41,11 +41,20 @@ export function buildHeartbeat(i: StatusInput, now: number): HeartbeatFile {
   };
 }
 
+/** JSON with object keys sorted, so key order never counts as a change. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
 /** The part of a status that counts as a state change (no timestamps, no figures). */
 function essence(s: Partial<StatusFile> | null): string {
   if (!s) return '';
   const { updated_at: _u, system: _s, $schema: _d, daemon, degraded, grounded, ...rest } = s;
-  return JSON.stringify({ ...rest, daemon_pid: daemon?.pid ?? null, degraded: degraded?.reason ?? null, grounded: grounded?.reason ?? null });
+  return stableJson({ ...rest, daemon_pid: daemon?.pid ?? null, degraded: degraded?.reason ?? null, grounded: grounded?.reason ?? null });
 }
 
 /** Should `next` be written to `main`, given what `main` holds? */

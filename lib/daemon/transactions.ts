@@ -2,10 +2,11 @@
  * The daemon's transactions: each one re-decides on fresh state (claim, renew, complete,
  * expire, requeue) through the engine, with fencing by (builder, attempt).
  */
-import type { ArtifactsFile, BuildConfigFile, HeartbeatFile, JobsFile, MessagesFile, StatusFile } from '../schemas/types.gen.js';
+import type { ArtifactsFile, BuildConfigFile, HeartbeatFile, JobsFile, MessagesFile, SchedulesFile, StatusFile } from '../schemas/types.gen.js';
+import { scheduleDueSlot, scheduledJobId } from '../schedules/model.js';
 import { resolveCommit, readFilesAt, trackingRef, type RemoteSpec } from '../git/repo.js';
 import { heartbeatRef, publishHeartbeat, SEEN_PREFIX, type PublishResult } from '../heartbeat/refs.js';
-import { claimJob, completeJob, expireLease, renewLease, requeueJob, TERMINAL_STATUSES, type Claim, type JobRecord } from '../jobs/model.js';
+import { claimJob, completeJob, makeJob, expireLease, renewLease, requeueJob, TERMINAL_STATUSES, type Claim, type JobRecord } from '../jobs/model.js';
 import { archivePath, heartbeatPath, logPath, PATHS, statusPath } from '../store/kinds.js';
 import { withLocalLock } from '../tx/local-lock.js';
 import { runTransaction, type TxState } from '../tx/transaction.js';
@@ -183,4 +184,34 @@ export async function archiveFinishedJobs(repoRoot: string, remote: RemoteSpec, 
     },
   });
   return out.status === 'committed' ? out.result : 0;
+}
+
+/**
+ * Enqueues the due slot of schedule `scheduleId`, re-deciding on fresh state: the job id
+ * is derived from schedule id + slot, and `last_slot` moves in the same commit, so however
+ * many daemons race, a slot is enqueued once (DESIGN.md section 4, "Schedules").
+ * @returns the job id enqueued, or null when nothing was due any more
+ */
+export async function enqueueDueSlot(repoRoot: string, remote: RemoteSpec, actor: string, scheduleId: string): Promise<string | null> {
+  const out = await runTransaction({
+    repoRoot, remote, actor, action: 'schedule.enqueue', paths: [PATHS.jobs, PATHS.schedules],
+    mutate: (s, now) => {
+      const sched = s.files.get(PATHS.schedules) as SchedulesFile | null;
+      const entry = sched?.schedules.find((x) => x.id === scheduleId);
+      if (!sched || !entry) return { kind: 'noop', result: null };
+      const slot = scheduleDueSlot(entry, now);
+      if (!slot) return { kind: 'noop', result: null };
+      const id = scheduledJobId(entry.id, slot);
+      const jobs = jobsOf(s);
+      const writes = new Map<string, unknown>();
+      if (!jobs.jobs.some((j) => j.id === id)) {
+        const { type, ...tpl } = entry.job;
+        const job = makeJob({ ...tpl, type, schedule_id: entry.id, description: tpl.description ?? `schedule ${entry.id} slot ${slot}` }, id, actor, now, s.policy);
+        writes.set(PATHS.jobs, { ...jobs, jobs: [...jobs.jobs, job] });
+      }
+      writes.set(PATHS.schedules, { ...sched, schedules: sched.schedules.map((x) => (x.id === entry.id ? { ...x, last_slot: slot } : x)) });
+      return { kind: 'commit', writes, summary: `${entry.id} slot ${slot}`, trailers: { Job: id, Schedule: entry.id }, result: id };
+    },
+  });
+  return out.status === 'committed' ? out.result : null;
 }
