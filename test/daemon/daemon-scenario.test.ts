@@ -19,7 +19,7 @@ test('3 daemons drain 30 jobs of mixed priority: each completed exactly once, in
     for (let i = 0; i < 30; i++) jobs.jobs.push(job(`job-${String(i).padStart(2, '0')}`, 'quick', (i % 3) + 1, i));
   });
   const log: string[] = [];
-  const ds = ['build1', 'build2', 'build3'].map((b) => startDaemon(procs, fleet.clones[b]!, b, log));
+  const ds = ['build1', 'build2', 'build3'].map((b) => startDaemon(procs, fleet.clones[b], b, log));
   await waitFor(() => jobsOnOrigin(fleet).every((j) => j.status === 'completed'), 150_000, 'all jobs completed');
   for (const d of ds) d.kill('SIGTERM');
   await Promise.all(ds.map(exited));
@@ -28,11 +28,11 @@ test('3 daemons drain 30 jobs of mixed priority: each completed exactly once, in
   for (const j of jobs) {
     expect(j.attempt).toBe(1);
     expect(j.history).toHaveLength(1);
-    expect(j.history[0]!.status).toBe('completed');
+    expect(j.history[0].status).toBe('completed');
   }
   // Per builder, claims come in priority order (all jobs were queued before the start).
   for (const b of ['build1', 'build2', 'build3']) {
-    const mine = jobs.filter((j) => j.assigned_to === b).sort((x, y) => x.history[0]!.claimed_at.localeCompare(y.history[0]!.claimed_at) || x.id.localeCompare(y.id));
+    const mine = jobs.filter((j) => j.assigned_to === b).sort((x, y) => x.history[0].claimed_at.localeCompare(y.history[0].claimed_at) || x.id.localeCompare(y.id));
     const prios = mine.map((j) => j.priority);
     expect(prios).toEqual([...prios].sort((x, y) => x - y));
   }
@@ -48,12 +48,12 @@ test('a daemon killed with SIGKILL mid-job: after the lease its job is rerun by 
     jobs.jobs.push(job('job-slow', 'slow', 1, 0));
   });
   const log: string[] = [];
-  const d1 = startDaemon(procs, fleet.clones.build1!, 'build1', log);
-  await waitFor(() => jobsOnOrigin(fleet)[0]!.status === 'running', 30_000, 'build1 to claim');
+  const d1 = startDaemon(procs, fleet.clones.build1, 'build1', log);
+  await waitFor(() => jobsOnOrigin(fleet)[0].status === 'running', 30_000, 'build1 to claim');
   d1.kill('SIGKILL');
-  const d2 = startDaemon(procs, fleet.clones.build2!, 'build2', log);
-  await waitFor(() => jobsOnOrigin(fleet)[0]!.status === 'completed', 60_000, 'the job to be rerun');
-  const j = jobsOnOrigin(fleet)[0]!;
+  const d2 = startDaemon(procs, fleet.clones.build2, 'build2', log);
+  await waitFor(() => jobsOnOrigin(fleet)[0].status === 'completed', 60_000, 'the job to be rerun');
+  const j = jobsOnOrigin(fleet)[0];
   expect(j.assigned_to).toBe('build2');
   expect(j.attempt).toBe(2);
   expect(j.history.map((h) => [h.builder, h.status])).toEqual([['build1', 'lease_lost'], ['build2', 'completed']]);

@@ -22,7 +22,7 @@ export function seed(f: Fleet, mutate: (cfg: Json, jobs: Json, schedules: Json) 
   const [cfg, jobs, schedules] = files.map((p) => JSON.parse(readFileSync(p, 'utf8')) as Json) as [Json, Json, Json];
   cfg.policy = { ...cfg.policy, ...FAST_POLICY };
   mutate(cfg, jobs, schedules);
-  [cfg, jobs, schedules].forEach((d, i) => writeFileSync(files[i]!, JSON.stringify(d, null, 2) + '\n'));
+  [cfg, jobs, schedules].forEach((d, i) => writeFileSync(files[i], JSON.stringify(d, null, 2) + '\n'));
   gitSync(c, ['commit', '-qam', 'seed']);
   gitSync(c, ['push', '-q', 'origin', 'main']);
 }
@@ -35,7 +35,7 @@ export function job(id: string, type: string, priority: number, minute: number):
 /** Starts `coord daemon` for `builder` in `clone`; stderr lines go to `log`. */
 export function startDaemon(procs: ChildProcess[], clone: string, builder: string, log: string[], extra: string[] = []): ChildProcess {
   const p = spawn('node', [path.join(ROOT, 'bin/coord.js'), '--builder', builder, 'daemon', '--poll-interval', '0.3', ...extra], { cwd: clone, env: hermeticEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-  p.stderr!.on('data', (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean)));
+  p.stderr.on('data', (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean)));
   procs.push(p);
   return p;
 }
