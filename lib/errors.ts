@@ -23,9 +23,20 @@ export const EXIT_CODES = {
   E_NOT_FOUND: 5,
   E_UNREACHABLE: 6,
   E_AUTH: 6,
+  /** ssh: the peer's host key is unknown or has changed (lib/ssh). */
+  E_HOST_KEY: 6,
+  /** ssh: the peer did not answer in time (lib/ssh). */
+  E_SSH_TIMEOUT: 6,
+  /** A copied artifact's size or sha256 differs from shared/artifacts.json (lib/artifacts). */
+  E_CHECKSUM: 3,
   E_HOOK_DECLINED: 3,
   E_GIT: 1,
   E_COMMAND_NOT_FOUND: 127,
+  E_COMMAND_NOT_EXECUTABLE: 126,
+  /** `coord jobs wait`: a job ended failed, cancelled or blocked. */
+  E_JOB_FAILED: 3,
+  /** `coord jobs wait --timeout`: the jobs did not end in time. */
+  E_TIMEOUT: 4,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

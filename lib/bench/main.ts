@@ -15,9 +15,14 @@ import { machineInfo, type MachineInfo } from './machine.js';
 import { DEFAULT_BENCH_OPTIONS, type BenchOptions, type BenchSection, type BenchTable } from './section.js';
 import { TempDirs } from './temp-dirs.js';
 import { txSection } from './tx-section.js';
+import { claimSection } from './claim-section.js';
+import { historySection } from './history-section.js';
+import { hotfileSection } from './hotfile-section.js';
+import { startupSection } from './startup-section.js';
+import { messagesSection } from './messages-section.js';
 
 /** Every section, in the order `npm run bench` runs them. Add new ones here. */
-export const SECTIONS: readonly BenchSection[] = [txSection];
+export const SECTIONS: readonly BenchSection[] = [txSection, claimSection, historySection, hotfileSection, startupSection, messagesSection];
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -50,7 +55,7 @@ function positiveInt(flag: string, text: string): number {
   return n;
 }
 
-const USAGE = `usage: npm run bench -- [SECTION…] [--iterations N] [--per-writer N] [--writers 1,2,4] [--out DIR]
+const USAGE = `usage: npm run bench -- [SECTION…] [--iterations N] [--per-writer N] [--writers 1,2,4] [--daemons 1,2,4,8] [--jobs N] [--runs N] [--out DIR]
 sections:
 ${SECTIONS.map((s) => `  ${s.name.padEnd(8)} ${s.description}`).join('\n')}
 `;
@@ -63,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
       options: {
         iterations: { type: 'string' }, 'per-writer': { type: 'string' }, writers: { type: 'string' },
         out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        daemons: { type: 'string' }, jobs: { type: 'string' }, runs: { type: 'string' },
       },
     });
   } catch (err) {
@@ -78,11 +84,14 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const opts: BenchOptions = { ...DEFAULT_BENCH_OPTIONS, writers: [...DEFAULT_BENCH_OPTIONS.writers] };
+  const opts: BenchOptions = { ...DEFAULT_BENCH_OPTIONS, writers: [...DEFAULT_BENCH_OPTIONS.writers], daemons: [...DEFAULT_BENCH_OPTIONS.daemons] };
   try {
     if (values.iterations) opts.iterations = positiveInt('iterations', values.iterations);
     if (values['per-writer']) opts.perWriter = positiveInt('per-writer', values['per-writer']);
     if (values.writers) opts.writers = values.writers.split(',').map((w) => positiveInt('writers', w.trim()));
+    if (values.daemons) opts.daemons = values.daemons.split(',').map((w) => positiveInt('daemons', w.trim()));
+    if (values.jobs) opts.jobs = positiveInt('jobs', values.jobs);
+    if (values.runs) opts.runs = positiveInt('runs', values.runs);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exitCode = 2;

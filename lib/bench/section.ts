@@ -13,9 +13,15 @@ export interface BenchOptions {
   perWriter: number;
   /** Writer-process counts of throughput runs. Default [1, 2, 4]. */
   writers: number[];
+  /** Daemon counts of the claim-throughput runs. Default [1, 2, 4, 8]. */
+  daemons: number[];
+  /** No-op jobs each claim-throughput run drains. Default 200. */
+  jobs: number;
+  /** Timed runs of each start-up and latency sample (start-up, messages). Default 10. */
+  runs: number;
 }
 
-export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = Object.freeze({ iterations: 30, perWriter: 25, writers: [1, 2, 4] });
+export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = Object.freeze({ iterations: 30, perWriter: 25, writers: [1, 2, 4], daemons: [1, 2, 4, 8], jobs: 200, runs: 10 });
 
 /** One printed table: a title, a header row and string cells. */
 export interface BenchTable {

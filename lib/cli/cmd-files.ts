@@ -8,6 +8,7 @@ import { git } from '../git/run.js';
 import { installMergeDriver } from '../merge/driver.js';
 import { coordBin } from '../remote/setup.js';
 import { initRepository } from '../commands/init.js';
+import { CI_KINDS, GITHUB_WORKFLOW_PATH, type CiKind } from '../commands/ci-workflow.js';
 import { migrateRepository } from '../commands/migrate.js';
 import { validateRepository } from '../commands/validate.js';
 import type { CommandContext } from './context.js';
@@ -23,10 +24,12 @@ export function fileCommands(y: Argv, run: Run): Argv {
       (c) => c
         .option('builders', { type: 'number', default: 2, describe: 'number of builders (build1..buildN)' })
         .option('dir', { type: 'string', describe: 'folder to initialise (default: --repo, else the working directory)' })
-        .example('coord init --builders 4', 'a tree for build1..build4 in the working directory'),
+        .option('ci', { choices: CI_KINDS, describe: `also add a CI workflow running coord validate on every push (github: ${GITHUB_WORKFLOW_PATH}); an existing one is kept` })
+        .example('coord init --builders 4', 'a tree for build1..build4 in the working directory')
+        .example('coord init --ci github', 'add the validation workflow for a hosted remote'),
       run(async (ctx, a) => {
         const root = (a.dir as string | undefined) ?? (a.repo as string | undefined) ?? ctx.io.cwd;
-        const res = await initRepository({ root: resolve(ctx.io.cwd, root), builders: a.builders as number, now: ctx.clock.now() });
+        const res = await initRepository({ root: resolve(ctx.io.cwd, root), builders: a.builders as number, now: ctx.clock.now(), ci: (a.ci as CiKind | undefined) ?? null });
         // Inside a git work tree, register the merge driver the new .gitattributes names.
         const inGit = await git(resolve(ctx.io.cwd, root), ['rev-parse', '--is-inside-work-tree'], { allowFailure: true });
         if (inGit.exitCode === 0 && inGit.stdout.trim() === 'true') await installMergeDriver(resolve(ctx.io.cwd, root), coordBin());

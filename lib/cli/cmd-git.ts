@@ -1,20 +1,14 @@
 /**
- * Commands about git: sync, remote setup, the merge driver and the server hook.
+ * Commands about git: sync, remote setup, the merge driver. The hooks (`coord hook …`,
+ * pre-receive included) are in cmd-hooks.ts.
  */
 import type { Argv } from 'yargs';
 import { CoordError } from '../errors.js';
 import { syncRepository } from '../commands/sync.js';
 import { installMergeDriver, runMergeDriver } from '../merge/driver.js';
-import { checkPush, parseRefUpdates } from '../remote/pre-receive.js';
 import { coordBin, setupRemote } from '../remote/setup.js';
 import type { Run } from './cmd-files.js';
 import { printJson, printLines } from './io.js';
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 export function gitCommands(y: Argv, run: Run): Argv {
   return y
@@ -67,17 +61,6 @@ export function gitCommands(y: Argv, run: Run): Argv {
         const r = await runMergeDriver(base, ours, theirs, file);
         for (const m of r.messages) ctx.io.stderr(m + '\n');
         if (r.exitCode) process.exitCode = r.exitCode;
-      }),
-    )
-    .command(
-      'hook <name>',
-      false as unknown as string,
-      (c) => c.positional('name', { choices: ['pre-receive'] as const }).option('branch', { type: 'string', default: 'main' }),
-      run(async (ctx, a) => {
-        const updates = parseRefUpdates(await readStdin());
-        const lines = await checkPush(process.cwd(), updates, String(a.branch), ctx.clock.now());
-        for (const l of lines) ctx.io.stderr(l + '\n');
-        if (lines.length) process.exitCode = 1;
       }),
     );
 }

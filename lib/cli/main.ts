@@ -43,7 +43,15 @@ export async function runCoord(argv: string[], io: CliIO = processIO()): Promise
     });
   fileCommands(y, run);
   gitCommands(y, run);
+  (await import('./cmd-hooks.js')).hookCommands(y, run);
+  (await import('./cmd-doctor.js')).doctorCommands(y, run);
+  (await import('./cmd-jobs.js')).jobCommands(y, run);
+  (await import('./cmd-locks.js')).lockCommands(y, run);
+  (await import('./cmd-ops.js')).opsCommands(y, run);
+  (await import('./cmd-messages.js')).messageCommands(y, run);
+  (await import('./cmd-artifacts.js')).artifactCommands(y, run);
   daemonCommands(y, run);
+  (await import('./cmd-demo.js')).demoCommands(y, run);
   try {
     await y.parseAsync();
   } catch (err) {

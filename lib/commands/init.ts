@@ -16,11 +16,14 @@ import { serializeDocument } from '../store/canonical.js';
 import { readRepoFile, writeFileAtomic } from '../store/files.js';
 import { heartbeatPath, kindOfPath, PATHS, schemaRefFor, statusPath } from '../store/kinds.js';
 import { formatTimestamp } from '../util/time.js';
+import { GITHUB_WORKFLOW_PATH, githubWorkflow, type CiKind } from './ci-workflow.js';
 
 export interface InitOptions {
   root: string;
   builders: number;
   now: number;
+  /** Also add a CI workflow running `coord validate` (lib/commands/ci-workflow.ts); kept when present. */
+  ci?: CiKind | null;
 }
 
 export interface InitResult {
@@ -127,5 +130,6 @@ export async function initRepository(opts: InitOptions): Promise<InitResult> {
     await writeFileAtomic(root, '.gitattributes', text);
     (current ? res.updated : res.created).push('.gitattributes');
   } else res.kept.push('.gitattributes');
+  if (opts.ci === 'github') await write(GITHUB_WORKFLOW_PATH, githubWorkflow());
   return res;
 }

@@ -19,6 +19,7 @@ import { machineArch } from '../commands/init.js';
 import { readFleetState, type FleetState } from './fleet-state.js';
 import { scheduleDueSlot } from '../schedules/model.js';
 import { startJob, tailOf, type RunningJob, type RunOutcome } from './runner.js';
+import { killJobTree } from './process-tree.js';
 import { machineFacts, readSystemFigures } from './system.js';
 import { buildHeartbeat, buildStatus, statusNeedsWrite, type StatusInput } from './status.js';
 import * as tx from './transactions.js';
@@ -168,6 +169,7 @@ export class Daemon {
       this.setDegraded((err as Error).message);
     }
     const steps: [string, () => Promise<void>][] = [
+      ['recover orphaned claims', () => this.recoverOrphans(state)],
       ['report finished jobs', () => this.reportFinished(state)],
       ['watch own jobs', () => this.watchOwnJobs(state)],
       ['requeue expired leases', () => this.expirePeers(state)],
@@ -226,6 +228,30 @@ export class Daemon {
       void run.done.then((r) => { a.result = r; this.wake?.(); });
       // Re-read so the next pick sees this claim.
       state = await readFleetState(this.o.repoRoot, this.spec, this.o.builder, this.clock.now());
+    }
+  }
+
+  /**
+   * Jobs `running` on this builder that this process does not run: claims of an earlier run
+   * of this daemon that ended without reporting them (SIGKILL, crash, power loss). Peers
+   * never expire them — this builder keeps beating — so the daemon gives them up itself:
+   * it kills what is left of that attempt's process tree (found by its tags) and ends the
+   * attempt as a lost lease, requeued while attempts are left. Runs before reporting, so a
+   * job that just finished here is still in `active`. Skipped while status.json names
+   * another live daemon process of this builder.
+   */
+  private async recoverOrphans(state: FleetState | null): Promise<void> {
+    if (!state) return;
+    // Another live daemon of this builder on this machine (two started by mistake) owns them.
+    const pid = state.ownStatus?.daemon?.pid;
+    if (pid && pid !== process.pid && (() => { try { process.kill(pid, 0); return true; } catch { return false; } })()) return;
+    for (const j of state.jobs.jobs) {
+      if (j.status !== 'running' || j.assigned_to !== this.o.builder || this.active.has(j.id)) continue;
+      const attempt = j.attempt ?? 0;
+      await killJobTree(undefined, { jobId: j.id, builder: this.o.builder, attempt }, 2000);
+      if (await tx.expire(this.o.repoRoot, this.spec, j.id, attempt, this.o.builder)) {
+        this.log(`requeued ${j.id}: attempt ${attempt} was claimed by an earlier run of this daemon that never reported it`);
+      }
     }
   }
 

@@ -30,6 +30,8 @@ const UNREACHABLE = [
   /network is unreachable/i,
   /no route to host/i,
   /does not appear to be a git repository/i,
+  // git daemon --informative-errors, repository moved or deleted on the server
+  /no such repository/i,
   /unable to connect/i,
   /connection reset/i,
   /the remote end hung up unexpectedly/i,

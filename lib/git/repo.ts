@@ -36,15 +36,28 @@ export async function resolveCommit(repoRoot: string, rev: string): Promise<stri
 }
 
 /**
- * Fetches the remote's branch into its tracking ref.
+ * Another process of the same clone updated a local ref this fetch was writing (the
+ * daemon's tick fetches outside the local lock while `sm` runs a transaction):
+ * `cannot lock ref 'refs/remotes/origin/main': is at X but expected Y`.
+ */
+const LOCAL_REF_RACE = /cannot lock ref|unable to update local ref|Unable to create '.*\.lock'/i;
+
+/**
+ * Fetches the remote's branch into its tracking ref. A fetch that lost a race for a local
+ * ref to another process of the same clone is simply run again (both fetched the same
+ * remote state; the ref is forced anyway).
  * @returns the failed result, or null on success (callers classify failures)
  */
 export async function fetchBranch(repoRoot: string, spec: RemoteSpec, extraRefspecs: string[] = []): Promise<GitResult | null> {
-  const r = await git(repoRoot, [
-    'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', spec.remote,
-    `+refs/heads/${spec.branch}:${trackingRef(spec)}`, ...extraRefspecs,
-  ], { allowFailure: true, timeoutMs: 60_000 });
-  return r.exitCode === 0 ? null : r;
+  for (let attempt = 1; ; attempt++) {
+    const r = await git(repoRoot, [
+      'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', spec.remote,
+      `+refs/heads/${spec.branch}:${trackingRef(spec)}`, ...extraRefspecs,
+    ], { allowFailure: true, timeoutMs: 60_000 });
+    if (r.exitCode === 0) return null;
+    if (attempt >= 5 || !LOCAL_REF_RACE.test(r.stderr)) return r;
+    await new Promise((res) => setTimeout(res, 20 * attempt + Math.floor(Math.random() * 30)));
+  }
 }
 
 /**

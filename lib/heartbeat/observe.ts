@@ -26,6 +26,8 @@ export interface SeenValue {
 export interface Observations {
   heartbeats: Record<string, SeenValue>;
   leases: Record<string, SeenValue>;
+  /** Lock entries, key `lock:<name>`, value `token|expires_at` (lib/locks/model.ts). */
+  locks: Record<string, SeenValue>;
 }
 
 export type Health = 'healthy' | 'stale' | 'offline' | 'grounded' | 'degraded' | 'unknown';
@@ -37,9 +39,9 @@ async function fileOf(repoRoot: string): Promise<string> {
 export async function loadObservations(repoRoot: string): Promise<Observations> {
   try {
     const o = JSON.parse(await fs.readFile(await fileOf(repoRoot), 'utf8')) as Partial<Observations>;
-    return { heartbeats: o.heartbeats ?? {}, leases: o.leases ?? {} };
+    return { heartbeats: o.heartbeats ?? {}, leases: o.leases ?? {}, locks: o.locks ?? {} };
   } catch {
-    return { heartbeats: {}, leases: {} };
+    return { heartbeats: {}, leases: {}, locks: {} };
   }
 }
 
@@ -84,4 +86,30 @@ export function leaseExpired(lease: SeenValue, holderHeartbeat: SeenValue | unde
 export function leaseWriterTime(leaseExpiresAt: string | null | undefined, ttlS: number): number | null {
   const t = leaseExpiresAt ? parseTimestamp(leaseExpiresAt) : null;
   return t === null ? null : t - ttlS * 1000;
+}
+
+/** What one observer adds to the observations file (see {@link recordObservations}). */
+export interface ObservationPatch {
+  heartbeats?: Record<string, SeenValue>;
+  locks?: Record<string, SeenValue>;
+  /** Lock keys (`lock:<name>`) to forget: locks no longer held. */
+  forgetLocks?: readonly string[];
+}
+
+/**
+ * Merges `patch` into the observations file without losing what another process on this
+ * clone (the daemon, another command) saved meanwhile: re-read just before writing and put
+ * our entries over it. Observations estimate "when did this value first appear", so a lost
+ * race costs at most one re-estimate. Best effort: a read-only `.git` is ignored.
+ */
+export async function recordObservations(repoRoot: string, patch: ObservationPatch): Promise<void> {
+  try {
+    const fresh = await loadObservations(repoRoot);
+    Object.assign(fresh.heartbeats, patch.heartbeats ?? {});
+    Object.assign(fresh.locks, patch.locks ?? {});
+    for (const k of patch.forgetLocks ?? []) delete fresh.locks[k];
+    await saveObservations(repoRoot, fresh);
+  } catch {
+    // Observations are an optimisation of judgement, never a reason to fail a command.
+  }
 }

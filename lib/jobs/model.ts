@@ -85,20 +85,28 @@ export interface BuilderFacts {
   maxMemoryPercent: number;
 }
 
-/** Why `builder` may not run `job` now (null when it may). Queue-wide reasons are separate. */
-export function whyNotEligible(job: JobRecord, facts: Pick<BuilderFacts, 'builder' | 'arch' | 'labels'>, config: BuildConfigFile | null, now: number): string | null {
+/** The kinds of reason a builder may not run a job (for "why is it still queued" summaries). */
+export type IneligibleKind = 'unknown_type' | 'not_allowed' | 'arch' | 'labels' | 'failed_on' | 'not_before';
+
+/** Like {@link whyNotEligible}, with the kind of the reason. */
+export function ineligibility(job: JobRecord, facts: Pick<BuilderFacts, 'builder' | 'arch' | 'labels'>, config: BuildConfigFile | null, now: number): { kind: IneligibleKind; message: string } | null {
   const type = config?.job_types?.[job.type];
-  if (!type) return `unknown job type "${job.type}" (shared/build_config.json defines: ${Object.keys(config?.job_types ?? {}).join(', ') || 'none'})`;
-  if (type.allowed_builders && !type.allowed_builders.includes(facts.builder)) return `type ${job.type} is allowed only on ${type.allowed_builders.join(', ')}`;
-  if (job.requires.arch && job.requires.arch !== facts.arch) return `requires arch ${job.requires.arch}, ${facts.builder} is ${facts.arch}`;
+  if (!type) return { kind: 'unknown_type', message: `unknown job type "${job.type}" (shared/build_config.json defines: ${Object.keys(config?.job_types ?? {}).join(', ') || 'none'})` };
+  if (type.allowed_builders && !type.allowed_builders.includes(facts.builder)) return { kind: 'not_allowed', message: `type ${job.type} is allowed only on ${type.allowed_builders.join(', ')}` };
+  if (job.requires.arch && job.requires.arch !== facts.arch) return { kind: 'arch', message: `requires arch ${job.requires.arch}, ${facts.builder} is ${facts.arch}` };
   const missing = (job.requires.labels ?? []).filter((l) => !facts.labels.includes(l));
-  if (missing.length) return `requires label(s) ${missing.join(', ')} that ${facts.builder} lacks`;
-  if (job.failed_on.includes(facts.builder)) return `failed on ${facts.builder} before`;
+  if (missing.length) return { kind: 'labels', message: `requires label(s) ${missing.join(', ')} that ${facts.builder} lacks` };
+  if (job.failed_on.includes(facts.builder)) return { kind: 'failed_on', message: `failed on ${facts.builder} before` };
   if (job.not_before) {
     const t = parseTimestamp(job.not_before);
-    if (t !== null && t > now) return `not before ${job.not_before}`;
+    if (t !== null && t > now) return { kind: 'not_before', message: `not before ${job.not_before}` };
   }
   return null;
+}
+
+/** Why `builder` may not run `job` now (null when it may). Queue-wide reasons are separate. */
+export function whyNotEligible(job: JobRecord, facts: Pick<BuilderFacts, 'builder' | 'arch' | 'labels'>, config: BuildConfigFile | null, now: number): string | null {
+  return ineligibility(job, facts, config, now)?.message ?? null;
 }
 
 /** Why this builder claims nothing at all now (paused, lock, grounded, limits), else null. */
@@ -212,11 +220,18 @@ export function expireLease(doc: JobsFile, id: string, expectedAttempt: number, 
   if (j.status !== 'running' || j.attempt !== expectedAttempt) return { ok: false, refusal: { code: 'E_CONTENTION', message: `job ${id} changed meanwhile` } };
   const ts = formatTimestamp(now);
   const history = j.history.map((h) => (h.attempt === j.attempt ? { ...h, ended_at: ts, status: 'lease_lost' as const, error: `lease expired (seen by ${observer})` } : h));
+  const error = `lease of ${j.assigned_to ?? '?'} expired (attempt ${j.attempt})`;
+  // A cancel requested while it ran is honoured, not lost: the owner that should have
+  // recorded it is gone, so the job ends cancelled instead of running again.
+  if (j.cancel_requested) {
+    const job: JobRecord = { ...j, history, lease_expires_at: null, cancel_requested: false, status: 'cancelled', completed_at: ts, error: `cancelled on request; ${error}` };
+    return { ok: true, doc: replaceJob(doc, job), job };
+  }
   const left = j.attempt < j.max_attempts;
   const job: JobRecord = {
     ...j, history, lease_expires_at: null, cancel_requested: false,
     status: left ? 'queued' : 'failed', assigned_to: left ? null : j.assigned_to,
-    completed_at: left ? null : ts, error: `lease of ${j.assigned_to ?? '?'} expired (attempt ${j.attempt})`,
+    completed_at: left ? null : ts, error,
   };
   return { ok: true, doc: replaceJob(doc, job), job };
 }
@@ -229,6 +244,11 @@ export function requeueJob(doc: JobsFile, c: Claim, now: number, reason: string)
   if (bad) return { ok: false, refusal: bad };
   const ts = formatTimestamp(now);
   const history = j.history.map((h) => (h.attempt === c.attempt ? { ...h, ended_at: ts, status: 'requeued' as const, error: reason } : h));
+  // Queued with cancel_requested set, it would never be claimed nor ended: cancel it now.
+  if (j.cancel_requested) {
+    const job: JobRecord = { ...j, history, status: 'cancelled', lease_expires_at: null, cancel_requested: false, completed_at: ts, error: `cancelled on request; ${reason}` };
+    return { ok: true, doc: replaceJob(doc, job), job };
+  }
   // The attempt is given back: max_attempts grows so a drain does not use up the budget.
   const job: JobRecord = { ...j, history, status: 'queued', assigned_to: null, lease_expires_at: null, max_attempts: Math.min(100, j.max_attempts + 1), error: reason };
   return { ok: true, doc: replaceJob(doc, job), job };
@@ -263,4 +283,30 @@ export function retryJob(doc: JobsFile, id: string, policy: Policy): Transition 
     lease_expires_at: null, cancel_requested: false, max_attempts: Math.min(100, j.attempt + policy.max_attempts),
   };
   return { ok: true, doc: replaceJob(doc, job), job };
+}
+
+/** Stops claiming fleet-wide (`paused` in jobs.json). Already paused: the same document back. */
+export function pauseQueue(doc: JobsFile, by: string, reason: string | null, now: number): JobsFile {
+  if (doc.paused) return doc;
+  return { ...doc, paused: { by, at: formatTimestamp(now), ...(reason ? { reason } : {}) } };
+}
+
+/** Allows claiming again. Not paused: the same document back. */
+export function resumeQueue(doc: JobsFile): JobsFile {
+  return doc.paused ? { ...doc, paused: null } : doc;
+}
+
+/**
+ * Grounds `builder` by hand (circuit breaker, DESIGN.md section 4): it claims nothing until
+ * ungrounded or `until` (epoch ms, null: until ungrounded) passes. Replaces an earlier grounding.
+ */
+export function groundBuilder(doc: JobsFile, builder: string, by: string, reason: string, until: number | null, now: number): JobsFile {
+  return { ...doc, grounded: { ...(doc.grounded ?? {}), [builder]: { by, at: formatTimestamp(now), reason, until: until === null ? null : formatTimestamp(until) } } };
+}
+
+/** Lifts a grounding. Not grounded: the same document back. */
+export function ungroundBuilder(doc: JobsFile, builder: string): JobsFile {
+  if (!doc.grounded?.[builder]) return doc;
+  const { [builder]: _lifted, ...rest } = doc.grounded;
+  return { ...doc, grounded: rest };
 }

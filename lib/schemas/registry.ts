@@ -32,7 +32,7 @@ export function schemaFileOf(kind: FileKind): string {
 }
 
 type JsonObject = Record<string, unknown>;
-let cache: { validators: Map<FileKind, ValidateFunction>; raw: Map<string, JsonObject> } | null = null;
+let cache: { ajv: Ajv2020; validators: Map<FileKind, ValidateFunction>; raw: Map<string, JsonObject> } | null = null;
 
 function load(): NonNullable<typeof cache> {
   if (cache) return cache;
@@ -45,14 +45,23 @@ function load(): NonNullable<typeof cache> {
     raw.set(name, schema);
     ajv.addSchema(schema);
   }
-  const validators = new Map<FileKind, ValidateFunction>();
-  for (const [kind, file] of Object.entries(FILE_OF_KIND) as [FileKind, string][]) {
-    const fn = ajv.getSchema(file);
-    if (!fn) throw new Error(`schema ${file} missing from ${SCHEMA_DIR}`);
-    validators.set(kind, fn);
-  }
-  cache = { validators, raw };
+  cache = { ajv, validators: new Map<FileKind, ValidateFunction>(), raw };
   return cache;
+}
+
+/**
+ * The validator of one kind, compiled on first use: compiling all ten costs ~150 ms, most
+ * of a short command's start-up (`sm` needs two).
+ */
+function validatorOf(kind: FileKind): ValidateFunction {
+  const c = load();
+  let fn = c.validators.get(kind);
+  if (!fn) {
+    fn = c.ajv.getSchema(FILE_OF_KIND[kind]);
+    if (!fn) throw new Error(`schema ${FILE_OF_KIND[kind]} missing from ${SCHEMA_DIR}`);
+    c.validators.set(kind, fn);
+  }
+  return fn;
 }
 
 /**
@@ -60,7 +69,7 @@ function load(): NonNullable<typeof cache> {
  * @returns ajv's errors (empty when valid)
  */
 export function schemaErrors(kind: FileKind, value: unknown): ErrorObject[] {
-  const fn = load().validators.get(kind)!;
+  const fn = validatorOf(kind);
   return fn(value) ? [] : [...(fn.errors ?? [])];
 }
 

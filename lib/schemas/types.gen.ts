@@ -453,16 +453,37 @@ export interface BuildConfigFile {
       max_memory_percent?: number;
       ssh?: {
         /**
-         * hostname or address; no options, no shell syntax
+         * hostname or address (DESIGN.md section 8); no options, no shell syntax
          */
         host: string;
+        /**
+         * ssh port; default 22
+         */
         port?: number;
+        /**
+         * login name; default: ssh's own (the current user or ~/.ssh/config)
+         */
         user?: string;
         /**
-         * absolute path; letters, digits, '.', '_', '-', '/' only
+         * absolute path of the builder's clone; letters, digits, '.', '_', '-', '/' only (it becomes an argument of a fixed remote command)
          */
         repo_path: string;
+        /**
+         * private key for ssh -i; '~' is expanded by ssh, a relative path is taken from the repository root
+         */
         identity_file?: string;
+        /**
+         * known_hosts file to check the builder's host key against (default: ssh's own; the environment variable COORD_SSH_KNOWN_HOSTS overrides it)
+         */
+        known_hosts_file?: string;
+        /**
+         * strict (default): the host key must already be in known_hosts; accept-new: record the key on first contact, refuse a changed one. Never off.
+         */
+        host_key_policy?: 'strict' | 'accept-new';
+        /**
+         * seconds ssh waits for the connection (ConnectTimeout); default 10
+         */
+        connect_timeout_s?: number;
       };
     };
   };

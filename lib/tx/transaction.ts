@@ -185,7 +185,40 @@ async function prepare<R>(req: TxRequest<R>, base: string | null, now: number): 
  */
 export async function runTransaction<R>(req: TxRequest<R>): Promise<TxOutcome<R>> {
   const body = () => attemptLoop(req);
-  return req.lockHeld ? body() : withLocalLock(req.repoRoot, body);
+  if (!txObserver) return req.lockHeld ? body() : withLocalLock(req.repoRoot, body);
+  const t0 = performance.now();
+  const notify = txObserver;
+  try {
+    const out = await (req.lockHeld ? body() : withLocalLock(req.repoRoot, body));
+    notify({ action: req.action, actor: req.actor, status: out.status, attempts: out.attempts, ms: performance.now() - t0 });
+    return out;
+  } catch (err) {
+    const attempts = err instanceof CoordError && typeof err.details.attempts === 'number' ? err.details.attempts : 0;
+    notify({ action: req.action, actor: req.actor, status: 'error', attempts, ms: performance.now() - t0 });
+    throw err;
+  }
+}
+
+/** One finished transaction, as {@link observeTransactions} reports it. */
+export interface TxEvent {
+  action: string;
+  actor: string;
+  status: TxOutcome<unknown>['status'] | 'error';
+  /** Attempts used (0 when an error came before any attempt was counted). */
+  attempts: number;
+  /** Wall time including the wait for the local lock (ms). */
+  ms: number;
+}
+
+let txObserver: ((e: TxEvent) => void) | null = null;
+
+/**
+ * Calls `fn` after every transaction of this process ends (null: stop). For benchmarks
+ * and metrics (`npm run bench -- claim` counts attempts per transaction with it); the
+ * engine's behaviour does not change.
+ */
+export function observeTransactions(fn: ((e: TxEvent) => void) | null): void {
+  txObserver = fn;
 }
 
 async function attemptLoop<R>(req: TxRequest<R>): Promise<TxOutcome<R>> {
