@@ -14,7 +14,7 @@ import { checkCoordinationFile } from '../store/check.js';
 import { contextFromConfigBytes } from '../store/context.js';
 import { PATHS } from '../store/kinds.js';
 import { withLocalLock } from '../tx/local-lock.js';
-import type { TxState } from '../tx/transaction.js';
+import { readStateAt, type TxState } from '../tx/transaction.js';
 import { configuredBuilders, messagesOf, MESSAGES_PATH, type Message } from './model.js';
 
 /** How a fetch went. */
@@ -123,20 +123,5 @@ export async function readArchivedMessages(repoRoot: string, commit: string, now
  * @throws CoordError E_INVALID when a file is invalid at that commit
  */
 export async function readTxState(repoRoot: string, commit: string | null, paths: readonly string[], now: number): Promise<TxState> {
-  const all = [...new Set([PATHS.buildConfig, ...paths])];
-  const bytes = commit ? await readFilesAt(repoRoot, commit, all) : new Map<string, Buffer | null>();
-  const ctx = contextFromConfigBytes(bytes.get(PATHS.buildConfig) ?? null, now);
-  const files = new Map<string, unknown>();
-  const issues: Issue[] = [];
-  for (const p of all) {
-    const b = bytes.get(p) ?? null;
-    if (b === null) { files.set(p, null); continue; }
-    const r = checkCoordinationFile(p, b, ctx);
-    if (!r.ok) issues.push(...r.issues.filter((i) => i.severity === 'error'));
-    files.set(p, r.value ?? null);
-  }
-  if (issues.length) {
-    throw new CoordError('E_INVALID', `${[...new Set(issues.map((i) => i.file))].join(', ')} on the remote is invalid; fix it by hand (it is never overwritten silently)`, { issues });
-  }
-  return { files, config: ctx.config, policy: ctx.policy, base: commit };
+  return (await readStateAt(repoRoot, commit, paths, now, 'send')).state;
 }

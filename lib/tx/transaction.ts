@@ -118,14 +118,19 @@ interface Prepared<R> {
   changes: Map<string, Buffer | string | null>;
 }
 
-/** Reads state at `base`, runs the mutation, validates and serialises the writes. */
-async function prepare<R>(req: TxRequest<R>, base: string | null, now: number): Promise<Prepared<R> & { state: TxState }> {
-  const paths = [...new Set([PATHS.buildConfig, ...req.paths])];
-  const bytes = base ? await readFilesAt(req.repoRoot, base, paths) : new Map<string, Buffer | null>();
+/**
+ * The files at `base`, parsed and checked as every transaction reads them (the build
+ * config always included).
+ * @param what the action named in the error
+ * @throws CoordError E_INVALID when a file is invalid at that commit (never overwritten silently)
+ */
+export async function readStateAt(repoRoot: string, base: string | null, paths: readonly string[], now: number, what: string): Promise<{ state: TxState; bytes: Map<string, Buffer | null> }> {
+  const all = [...new Set([PATHS.buildConfig, ...paths])];
+  const bytes = base ? await readFilesAt(repoRoot, base, all) : new Map<string, Buffer | null>();
   const ctx = contextFromConfigBytes(bytes.get(PATHS.buildConfig) ?? null, now);
   const files = new Map<string, unknown>();
   const invalid: Issue[] = [];
-  for (const p of paths) {
+  for (const p of all) {
     const b = bytes.get(p) ?? null;
     if (b === null) { files.set(p, null); continue; }
     const r = checkCoordinationFile(p, b, ctx);
@@ -133,9 +138,16 @@ async function prepare<R>(req: TxRequest<R>, base: string | null, now: number): 
     files.set(p, r.value ?? null);
   }
   if (invalid.length) {
-    throw new CoordError('E_INVALID', `refusing to ${req.action}: ${[...new Set(invalid.map((i) => i.file))].join(', ')} on the remote's ${req.remote?.branch ?? 'main'} is invalid; fix it by hand (it is never overwritten silently)`, { issues: invalid });
+    throw new CoordError('E_INVALID', `refusing to ${what}: ${[...new Set(invalid.map((i) => i.file))].join(', ')} on the remote is invalid; fix it by hand (it is never overwritten silently)`, { issues: invalid });
   }
-  const state: TxState = { files, config: ctx.config, policy: ctx.policy, base };
+  return { state: { files, config: ctx.config, policy: ctx.policy, base }, bytes };
+}
+
+/** Reads state at `base`, runs the mutation, validates and serialises the writes. */
+async function prepare<R>(req: TxRequest<R>, base: string | null, now: number): Promise<Prepared<R> & { state: TxState }> {
+  const { state, bytes } = await readStateAt(req.repoRoot, base, req.paths, now, req.action);
+  const { files } = state;
+  const ctx = contextFromConfigBytes(bytes.get(PATHS.buildConfig) ?? null, now);
   const decision = req.mutate(state, now);
   const changes = new Map<string, Buffer | string | null>();
   if (decision.kind !== 'commit') return { state, decision, changes };
