@@ -48,6 +48,9 @@ interface Active {
   stopReason: string | null;
 }
 
+/** The degraded reason `coord heartbeat` publishes when no daemon of this builder is alive. */
+export const DAEMON_NOT_RUNNING = 'daemon not running';
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Daemon {
@@ -58,6 +61,8 @@ export class Daemon {
   private draining = false;
   private stopped = false;
   private degraded: StatusFile['degraded'] = null;
+  /** True in `coord heartbeat` without a live daemon: the beat names no daemon. */
+  private standalone = false;
   private lastBeat = 0;
   private lastHousekeeping = 0;
   private consecutiveFailures = 0;
@@ -111,6 +116,12 @@ export class Daemon {
       const r = await tx.publishBeat(this.o.repoRoot, this.spec, buildHeartbeat(input, this.clock.now()), this.clock.now());
       return { published: r.pushed, statusWritten: false, daemonAlive };
     }
+    // Nothing claims jobs here: say so (health `degraded`), and name no daemon pid, so the
+    // status stays the same from one cron minute to the next and main is not rewritten.
+    this.standalone = true;
+    const reason = [this.degraded?.reason, `${DAEMON_NOT_RUNNING} (beat from coord heartbeat; start it: systemctl start build-coord-${this.o.builder}, or coord daemon)`].filter(Boolean).join('; ');
+    const prev = state?.ownStatus?.degraded;
+    this.degraded = { since: prev?.reason === reason ? prev.since : formatTimestamp(this.clock.now()), reason };
     const before = state?.ownStatus?.updated_at;
     await this.beat(state);
     const after = await readFleetState(this.o.repoRoot, this.spec, this.o.builder, this.clock.now()).catch(() => null);
@@ -365,7 +376,7 @@ export class Daemon {
       grounded: g ? { since: g.at, reason: g.reason, until: g.until ?? null, by: g.by } : null,
       degraded: finalState ? null : this.degraded, consecutiveFailures: this.consecutiveFailures,
       capabilities: { arch: cfg.arch ?? machineArch(), labels: cfg.labels ?? [], ...machineFacts() },
-      system, daemon: finalState ? null : { pid: process.pid, version: this.o.version ?? '0', started_at: formatTimestamp(this.startedAt) },
+      system, daemon: finalState || this.standalone ? null : { pid: process.pid, version: this.o.version ?? '0', started_at: formatTimestamp(this.startedAt) },
       sequence, intervalS: state?.policy.heartbeat_interval_s ?? 60,
     };
   }

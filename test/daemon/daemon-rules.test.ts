@@ -10,6 +10,8 @@ import type { JobsFile } from '../../lib/schemas/types.gen.js';
 import { runTransaction } from '../../lib/tx/transaction.js';
 import { pidsTaggedWith } from '../../lib/daemon/process-tree.js';
 import { gitSync, makeFleet, originJson, type Fleet } from '../support/git-fixture.js';
+import { DAEMON_NOT_RUNNING } from '../../lib/daemon/daemon.js';
+import { parseSingleJson, runCoordCli } from '../support/cli.js';
 import { exited, job, jobsOnOrigin, seed, startDaemon, waitFor } from '../support/daemon-fixture.js';
 
 let fleet: Fleet;
@@ -139,4 +141,23 @@ test('main gains at most one status commit per builder per main_heartbeat_every_
   expect(seq).toBeGreaterThanOrEqual(4);
   for (const d of ds) d.kill('SIGTERM');
   await Promise.all(ds.map(exited));
+}, 60_000);
+
+test('coord heartbeat from cron with no daemon running: degraded "daemon not running", no daemon named, main not rewritten each minute', async () => {
+  fleet = await makeFleet(1);
+  seed(fleet, () => undefined);
+  const env = { COORD_BUILDER: 'build1' };
+  const first = await runCoordCli(['heartbeat'], { cwd: fleet.clones.build1, env });
+  expect(first.exitCode).toBe(0);
+  const status = originJson(fleet.origin, 'build1/status.json') as { state: string; daemon: unknown; degraded: { reason: string; since: string } | null };
+  expect(status.daemon).toBeNull();
+  expect(status.degraded?.reason).toContain(DAEMON_NOT_RUNNING);
+  const commits = Number(gitSync(fleet.origin, ['rev-list', '--count', 'main']));
+  for (let i = 0; i < 2; i++) expect((await runCoordCli(['heartbeat'], { cwd: fleet.clones.build1, env })).exitCode).toBe(0);
+  // The heartbeat ref moved each time; main did not (same status essence, same `since`).
+  expect(Number(gitSync(fleet.origin, ['rev-list', '--count', 'main']))).toBe(commits);
+  expect((originJson(fleet.origin, 'build1/status.json') as typeof status).degraded?.since).toBe(status.degraded?.since);
+  const st = await runCoordCli(['status', '--json'], { cwd: fleet.clones.build1, env });
+  const view = parseSingleJson(st.stdout) as { builders: { builder: string; health: string; reason: string }[] };
+  expect(view.builders.find((b) => b.builder === 'build1')).toMatchObject({ health: 'degraded', reason: expect.stringContaining('daemon not running') });
 }, 60_000);

@@ -2,7 +2,7 @@
  * Real daemons as separate processes against a bare origin (issue: the builder daemon).
  */
 import type { ChildProcess } from 'node:child_process';
-import { makeFleet, originJson, type Fleet } from '../support/git-fixture.js';
+import { gitSync, makeFleet, originJson, type Fleet } from '../support/git-fixture.js';
 import { exited, job, jobsOnOrigin, seed, startDaemon, waitFor } from '../support/daemon-fixture.js';
 
 let fleet: Fleet;
@@ -31,8 +31,13 @@ test('3 daemons drain 30 jobs of mixed priority: each completed exactly once, in
     expect(j.history[0].status).toBe('completed');
   }
   // Per builder, claims come in priority order (all jobs were queued before the start).
+  // Claim order is the order of the claim commits on main (claimed_at has whole seconds only,
+  // and one builder makes several claims in a second).
+  const claimOrder = gitSync(fleet.origin, ['log', '--reverse', '--format=%(trailers:key=Coord-Action,valueonly,separator=%x2C) %(trailers:key=Coord-Job,valueonly,separator=%x2C)', 'main'])
+    .split('\n').filter((l) => l.startsWith('job.claim ')).map((l) => l.split(' ')[1]);
   for (const b of ['build1', 'build2', 'build3']) {
-    const mine = jobs.filter((j) => j.assigned_to === b).sort((x, y) => x.history[0].claimed_at.localeCompare(y.history[0].claimed_at) || x.id.localeCompare(y.id));
+    const mine = jobs.filter((j) => j.assigned_to === b).sort((x, y) => claimOrder.indexOf(x.id) - claimOrder.indexOf(y.id));
+    expect(mine.every((j) => claimOrder.includes(j.id))).toBe(true);
     const prios = mine.map((j) => j.priority);
     expect(prios).toEqual([...prios].sort((x, y) => x - y));
   }
