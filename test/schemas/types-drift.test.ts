@@ -16,7 +16,7 @@ describe('generated schema types', () => {
 
 describe('the drift check can fail', () => {
   test('a changed schema renders different types', async () => {
-    const { mkdtemp, cp, writeFile: wf } = await import('node:fs/promises');
+    const { mkdtemp, cp, rm, writeFile: wf } = await import('node:fs/promises');
     const os = await import('node:os');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'coord-drift-'));
     await cp(path.join(root, 'schemas'), dir, { recursive: true });
@@ -24,7 +24,12 @@ describe('the drift check can fail', () => {
     const schema = JSON.parse(await readFile(file, 'utf8'));
     schema.properties.extra_field_for_test = { type: 'string' };
     await wf(file, JSON.stringify(schema));
-    const changed = await (renderSchemaTypes as (dir: string) => Promise<string>)(dir);
+    let changed: string;
+    try {
+      changed = await (renderSchemaTypes as (dir: string) => Promise<string>)(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     const actual = await readFile(path.join(root, 'lib/schemas/types.gen.ts'), 'utf8');
     expect(changed).not.toBe(actual);
     expect(changed).toContain('extra_field_for_test');
