@@ -20,9 +20,10 @@ import { historySection } from './history-section.js';
 import { hotfileSection } from './hotfile-section.js';
 import { startupSection } from './startup-section.js';
 import { messagesSection } from './messages-section.js';
+import { dashboardSection } from './dashboard-section.js';
 
 /** Every section, in the order `npm run bench` runs them. Add new ones here. */
-export const SECTIONS: readonly BenchSection[] = [txSection, claimSection, historySection, hotfileSection, startupSection, messagesSection];
+export const SECTIONS: readonly BenchSection[] = [txSection, claimSection, historySection, hotfileSection, startupSection, messagesSection, dashboardSection];
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

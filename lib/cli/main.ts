@@ -50,6 +50,7 @@ export async function runCoord(argv: string[], io: CliIO = processIO()): Promise
   (await import('./cmd-ops.js')).opsCommands(y, run);
   (await import('./cmd-messages.js')).messageCommands(y, run);
   (await import('./cmd-artifacts.js')).artifactCommands(y, run);
+  (await import('./cmd-dashboard.js')).dashboardCommands(y, run);
   daemonCommands(y, run);
   (await import('./cmd-demo.js')).demoCommands(y, run);
   try {

@@ -1,0 +1,68 @@
+/**
+ * `coord dashboard` bad command lines, through the real CLI: each gets its documented exit
+ * code and a message naming the problem, and nothing is written — not the page, not
+ * shared/health_dashboard.json, not the clone's git state (nothing is even fetched).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { makeFleet, type Fleet } from '../support/git-fixture.js';
+import { coord } from '../support/operator.js';
+import { fingerprintTree } from '../support/tree.js';
+
+describe('coord dashboard: bad input', () => {
+  let fleet: Fleet;
+  let clone: string;
+  let outDir: string;
+  beforeAll(async () => {
+    fleet = await makeFleet(2);
+    clone = fleet.clones.build1;
+    outDir = path.join(fleet.dir, 'site');
+    mkdirSync(outDir);
+  });
+  afterAll(() => fleet.cleanup());
+
+  const cases: { name: string; args: string[]; code: number; message: RegExp }[] = [
+    { name: 'neither --out nor --serve', args: [], code: 2, message: /name what to do: --out FILE .*--serve \[PORT\]/ },
+    { name: '--out in a folder that does not exist', args: ['--out', '../missing/fleet.html'], code: 5, message: /folder .*missing does not exist; create it first/ },
+    { name: '--out naming a folder', args: ['--out', '../site'], code: 2, message: /is a folder; give a file name/ },
+    { name: '--out over a coordination file', args: ['--out', 'coordination/jobs.json'], code: 2, message: /refusing to write the page over coordination\/jobs\.json/ },
+    { name: '--out over a builder file', args: ['--out', 'build1/status.json'], code: 2, message: /refusing to write the page over build1\/status\.json/ },
+    { name: '--out with an empty name', args: ['--out', ''], code: 2, message: /--out needs a file name/ },
+    { name: '--serve with a port that is not a number', args: ['--serve', 'http'], code: 2, message: /--serve "http": give a whole number from 0 to 65535/ },
+    { name: '--serve with a port out of range', args: ['--serve', '70000'], code: 2, message: /--serve 70000: must be from 0 to 65535/ },
+    { name: '--serve PORT and --port disagreeing', args: ['--serve', '9000', '--port', '9001'], code: 2, message: /--serve 9000 and --port 9001 disagree/ },
+    { name: '--port without --serve', args: ['--out', '../site/a.html', '--port', '9000'], code: 2, message: /--port, --host and --interval go with --serve/ },
+    { name: '--host that is not an address', args: ['--serve', '0', '--host', 'evil host'], code: 2, message: /--host "evil host": give an IP address/ },
+    { name: '--interval of zero', args: ['--serve', '0', '--interval', '0'], code: 2, message: /--interval "0": must be from 1 to 3600 seconds/ },
+    { name: '--days out of range', args: ['--out', '../site/a.html', '--days', '400'], code: 2, message: /--days 400: must be from 1 to 90/ },
+    { name: 'an unknown option', args: ['--out', '../site/a.html', '--colour'], code: 2, message: /Unknown argument: colour/ },
+  ];
+
+  test.each(cases)('$name → exit $code, nothing written', async ({ args, code, message }) => {
+    const before = { clone: await fingerprintTree(clone), origin: await fingerprintTree(fleet.origin), site: await fingerprintTree(outDir) };
+    const r = await coord(clone, ['dashboard', ...args]);
+    expect({ code: r.exitCode, stdout: r.stdout }).toEqual({ code, stdout: '' });
+    expect(r.stderr).toMatch(message);
+    expect({ clone: await fingerprintTree(clone), origin: await fingerprintTree(fleet.origin), site: await fingerprintTree(outDir) }).toEqual(before);
+  });
+
+  test('--json: the error is the one JSON document on stdout', async () => {
+    const r = await coord(clone, ['--json', 'dashboard', '--out', '../missing/x.html']);
+    expect(r.exitCode).toBe(5);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'E_NOT_FOUND' } });
+  });
+
+  test('a port in use is a usage error (2) naming the port', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await coord(clone, ['dashboard', '--serve', String(port)]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use; choose another with --port`));
+    } finally {
+      blocker.close();
+    }
+  });
+});
