@@ -9,7 +9,7 @@ import { installMergeDriver } from '../merge/driver.js';
 import { coordBin } from '../remote/setup.js';
 import { initRepository } from '../commands/init.js';
 import { CI_KINDS, GITHUB_WORKFLOW_PATH, type CiKind } from '../commands/ci-workflow.js';
-import { migrateRepository } from '../commands/migrate.js';
+import { migrateRepository, type MigrateResult } from '../commands/migrate.js';
 import { validateRepository } from '../commands/validate.js';
 import type { CommandContext } from './context.js';
 import { colour, issueLine, printJson, printLines } from './io.js';
@@ -73,22 +73,52 @@ export function fileCommands(y: Argv, run: Run): Argv {
     )
     .command(
       'migrate',
-      'rewrite legacy file shapes to the canonical form, in one commit',
+      'rewrite legacy file shapes to the canonical form, in one commit; recognise the upstream toolkit\'s layout',
       (c) => c
-        .option('dry-run', { type: 'boolean', default: false, describe: 'show the diff, write nothing' })
-        .example('coord migrate --dry-run', 'see what would change')
-        .example('coord migrate', 'rewrite and commit'),
+        .option('dry-run', { type: 'boolean', default: false, describe: 'report everything and show the diff; write nothing' })
+        .option('remove-derived', { type: 'boolean', default: false, describe: 'remove the old derived files (in the migration commit) and delete heartbeat branches on the remote' })
+        .option('add-builders', { type: 'boolean', default: false, describe: 'add builders the data names (build3/, jobs, messages, locks) to shared/build_config.json' })
+        .option('trust-senders', { type: 'boolean', default: false, describe: 'add non-builder message senders (people, agents) to trust.senders of shared/build_config.json' })
+        .example('coord migrate --dry-run --remove-derived --add-builders', 'see everything that would change')
+        .example('coord migrate --remove-derived --add-builders', 'rewrite, clean up and commit (then git push)'),
       run(async (ctx, a) => {
+        const dry = Boolean(a['dry-run']);
         const res = await migrateRepository({
-          repoRoot: ctx.repoRoot(), dryRun: Boolean(a['dry-run']), now: ctx.clock.now(), actor: (() => { try { return ctx.maybeIdentity()?.builder ?? null; } catch { return null; } })(),
+          repoRoot: ctx.repoRoot(), dryRun: dry, now: ctx.clock.now(), actor: (() => { try { return ctx.maybeIdentity()?.builder ?? null; } catch { return null; } })(),
+          removeDerived: Boolean(a['remove-derived']), addBuilders: Boolean(a['add-builders']), trustSenders: Boolean(a['trust-senders']),
         });
-        if (ctx.json) return printJson(ctx.io, { ok: true, dry_run: Boolean(a['dry-run']), ...res });
-        if (!res.changes.length) return printLines(ctx.io, 'nothing to migrate: every file is canonical');
-        if (a['dry-run']) printLines(ctx.io, res.changes.map((c) => c.diff));
-        printLines(ctx.io, res.changes.map((c) => `${a['dry-run'] ? 'would rewrite' : 'rewrote'} ${c.file}: ${c.legacy.join('; ') || 'formatting'}`));
-        if (res.commit) printLines(ctx.io, `committed ${res.commit.slice(0, 12)}`);
+        if (ctx.json) return printJson(ctx.io, { ok: true, dry_run: dry, ...res });
+        printLines(ctx.io, migrateReport(res, dry));
+        if (res.derived.some((d) => d.action === 'failed')) process.exitCode = 6;
       }),
     );
+}
+
+/** The human report of `coord migrate`: diffs (dry run), rewrites, old-layout items, names, running jobs. */
+export function migrateReport(res: MigrateResult, dry: boolean): string[] {
+  const lines: string[] = [];
+  if (dry) lines.push(...res.changes.map((c) => c.diff));
+  if (!res.changes.length) lines.push('nothing to migrate: every file is canonical');
+  lines.push(...res.changes.map((c) => `${dry ? 'would rewrite' : 'rewrote'} ${c.file}: ${c.legacy.join('; ') || 'formatting'}`));
+  for (const d of res.derived) {
+    const what = d.kind === 'branch' ? `heartbeat branch ${d.path} on the remote` : d.path;
+    const how = d.action === 'kept' ? 'kept (--remove-derived removes it)' : d.action === 'failed' ? `NOT deleted: ${d.error ?? 'refused'}` : d.action === 'would remove' ? (d.kind === 'branch' ? 'would be deleted on the remote' : 'would be removed in the commit') : (d.kind === 'branch' ? 'deleted on the remote' : 'removed in the commit');
+    lines.push(`${d.status} ${what}: ${how}; now: ${d.replaced_by}`);
+  }
+  if (!res.heartbeat_branches_checked && res.heartbeat_branches_reason) lines.push(`heartbeat branches: not checked (${res.heartbeat_branches_reason})`);
+  const n = res.names;
+  const notAdded = n.unknown.filter((b) => !n.added.includes(b));
+  if (n.added.length) lines.push(`builders ${dry ? 'that would be ' : ''}added to shared/build_config.json: ${n.added.join(', ')}`);
+  if (notAdded.length) lines.push(`builders in the data but not configured: ${notAdded.join(', ')} (--add-builders adds them)`);
+  const untrusted = n.senders.filter((s) => !n.trusted_added.includes(s));
+  if (n.trusted_added.length) lines.push(`senders ${dry ? 'that would be ' : ''}added to trust.senders: ${n.trusted_added.join(', ')}`);
+  if (untrusted.length) lines.push(`non-builder senders (people or agents, not builders): ${untrusted.join(', ')} (--trust-senders lets them send with sm --from)`);
+  if (n.recipients.length) lines.push(`messages addressed to names that are not builders: ${n.recipients.join(', ')} (nobody can mark them read)`);
+  for (const j of res.running_jobs) {
+    lines.push(`job ${j.id} is running on ${j.assigned_to ?? 'nobody'}${j.started_at ? ` since ${j.started_at}` : ''}: a daemon requeues it once ${j.assigned_to ?? 'its holder'}'s heartbeat and lease stand still for the lease time, or its holder ends it by hand: coord --builder ${j.assigned_to ?? 'buildN'} jobs complete ${j.id} --status failed`);
+  }
+  if (res.commit) lines.push(`committed ${res.commit.slice(0, 12)}`, 'next: git push, then coord doctor and coord status on each builder (MIGRATION.md)');
+  return lines;
 }
 
 export function usage(message: string): CoordError {

@@ -24,6 +24,7 @@ import { jobInputFromArgs, jobTemplateOptions } from './job-options.js';
 import { argText, operatorActor, settle, stringList, warn } from './ops-edge.js';
 import { describeJob, jobListTable, waitLine, waitSummary } from './render-jobs.js';
 import { directJobLogs } from './direct-reads.js';
+import { claimNextJobTx, completeClaimedJobTx, MANUAL_OUTCOMES, type ManualOutcome } from '../jobs/manual.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -52,7 +53,7 @@ async function waitAndReport(ctx: CommandContext, ids: string[], a: Record<strin
 }
 
 export function jobCommands(y: Argv, run: Run): Argv {
-  return y.command('jobs', 'the job queue: add, list, show, cancel, retry, logs, wait', (jy) => jy
+  return y.command('jobs', 'the job queue: add, list, show, cancel, retry, logs, wait; claim, complete (by hand)', (jy) => jy
     .command(
       'add',
       'queue a job; prints its id',
@@ -218,5 +219,42 @@ export function jobCommands(y: Argv, run: Run): Argv {
         .example('coord jobs wait job-A job-B --timeout 30m', 'wait for two jobs, at most 30 minutes'),
       run(async (ctx, a) => waitAndReport(ctx, [...new Set(stringList(a.ids))], a)),
     )
-    .demandCommand(1, 'name a jobs command: add, list, show, cancel, retry, logs, wait'));
+    .command(
+      'claim',
+      'claim the next job this builder may run, for a script that runs it itself (then: coord jobs complete)',
+      (c) => c
+        .example('JOB=$(coord jobs claim) && ./run.sh "$JOB" && coord jobs complete "$JOB" --status completed', 'run one job by hand')
+        .epilogue('The claim is the daemon\'s: highest priority, then oldest, that this builder may run (type allowed, requirements met, queue not paused, job_assignment lock free, not grounded, under max_concurrent_jobs). Exit 5 when there is nothing to claim (the reason on stderr).'),
+      run(async (ctx) => {
+        const builder = ctx.identity().builder;
+        const { result, commit } = settle(await claimNextJobTx({ repoRoot: ctx.repoRoot(), builder, clock: ctx.clock }));
+        if (result.job === null) {
+          throw new CoordError('E_NOT_FOUND', `nothing for ${builder} to claim: ${result.reason}`, { details: { builder, reason: result.reason } });
+        }
+        const job = result.job;
+        if (ctx.json) return printJson(ctx.io, { ok: true, commit, builder, job });
+        printLines(ctx.io, job.id);
+        ctx.io.stderr(`claimed ${job.id} (${job.type}, priority ${job.priority}, attempt ${job.attempt}) for ${builder}; end it with coord jobs complete ${job.id} --status completed|failed\n`);
+      }),
+    )
+    .command(
+      'complete <id>',
+      'record the end of a job this builder claimed with coord jobs claim',
+      (c) => c.positional('id', { type: 'string', demandOption: true, describe: 'job id' })
+        .option('status', { choices: MANUAL_OUTCOMES, demandOption: true, describe: 'how it ended' })
+        .option('duration', { type: 'string', describe: 'run time in whole seconds (default: since the claim)' })
+        .option('exit-code', { type: 'string', describe: 'the job\'s exit code, 0-255 (default: 0 when completed, none otherwise)' })
+        .example('coord jobs complete job-20261130-193728-build1-4f9a2c1d --status failed --duration 93', 'a failed run of 93 s'),
+      run(async (ctx, a) => {
+        const builder = ctx.identity().builder;
+        const id = argText(a.id);
+        const durationS = a.duration === undefined ? undefined : parseWholeNumber(a.duration, '--duration', 0, 31 * 86400);
+        const exitCode = a['exit-code'] === undefined ? undefined : parseWholeNumber(a['exit-code'], '--exit-code', 0, 255);
+        const { result: job, commit } = settle(await completeClaimedJobTx({ repoRoot: ctx.repoRoot(), builder, clock: ctx.clock }, { id, outcome: a.status as ManualOutcome, durationS, exitCode }));
+        if (ctx.json) return printJson(ctx.io, { ok: true, commit, builder, job });
+        const requeued = job.status === 'queued' ? ` (requeued: attempt ${job.attempt} of ${job.max_attempts} used)` : '';
+        printLines(ctx.io, `${job.id} ${job.status}${requeued}`);
+      }),
+    )
+    .demandCommand(1, 'name a jobs command: add, list, show, cancel, retry, logs, wait, claim, complete'));
 }

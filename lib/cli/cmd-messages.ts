@@ -5,7 +5,7 @@
 import type { Argv } from 'yargs';
 import { CoordError } from '../errors.js';
 import { fullMessage, listLine, threadLines } from '../messages/format.js';
-import { inboxCounts, parseSince, selectMessages, type InboxFilter } from '../messages/inbox.js';
+import { INBOX_ORDERS, inboxCounts, parseSince, selectMessages, type InboxFilter, type InboxOrder } from '../messages/inbox.js';
 import { findMessage, threadOf } from '../messages/lookup.js';
 import { MESSAGE_TYPES, type Message, type MessageType, type Priority } from '../messages/model.js';
 import { loadMessages, readArchivedMessages, type FetchOutcome } from '../messages/repo-state.js';
@@ -43,6 +43,10 @@ async function listCommand(ctx: CommandContext, a: Record<string, unknown>): Pro
     throw new CoordError('E_USAGE', `--to ${text(a.to)}: not a configured builder (configured: ${snap.builders.join(', ') || 'none'}; or any)`, { details: { argument: '--to' } });
   }
   const who = toAny ? null : a.to !== undefined ? text(a.to) : ctx.identity().builder;
+  const exitIfUnread = Boolean(a['exit-code-if-unread']);
+  if (exitIfUnread && (who === null || a.archived || a.sent)) {
+    throw new CoordError('E_USAGE', '--exit-code-if-unread needs one inbox: this builder or --to buildN (not --to any, --sent or --archived)', { details: { argument: '--exit-code-if-unread' } });
+  }
   let pool: Message[] = snap.messages;
   if (a.archived) {
     const arch = snap.commit ? await readArchivedMessages(ctx.repoRoot(), snap.commit, now) : { messages: [], issues: [] };
@@ -56,9 +60,13 @@ async function listCommand(ctx: CommandContext, a: Record<string, unknown>): Pro
     ...(a.since !== undefined ? { since: parseSince(text(a.since), now) } : {}),
     ...(a.grep !== undefined ? { grep: text(a.grep) } : {}),
     ...(a.limit !== undefined ? { limit: positiveInt(a.limit, '--limit')! } : {}),
+    ...(a.order !== undefined ? { order: a.order as InboxOrder } : {}),
   };
   const list = selectMessages(pool, snap.builders, filter);
   const counts = who !== null ? inboxCounts(snap.messages, snap.builders, who) : null;
+  // Like `git diff --exit-code`: 1 means "there is something", for scripts that use the
+  // listing as a boolean (the upstream check_unread_messages.sh). Nothing is written.
+  if (exitIfUnread && who !== null && list.some((m) => !m.read_by.includes(who))) process.exitCode = 1;
   if (ctx.json) {
     printJson(ctx.io, { ok: true, builder: who, archived: Boolean(a.archived), fetched: snap.fetch?.ok ?? null, count: list.length, ...(counts ? { unread: counts.unread, awaiting_ack: counts.awaitingAck } : {}), messages: list });
     return;
@@ -156,6 +164,8 @@ const listOptions = <T>(c: Argv<T>) => c
   .option('limit', { type: 'number', describe: 'only the newest N' })
   .option('archived', { type: 'boolean', default: false, describe: 'search the archive (coordination/archive/messages-*.json) instead' })
   .option('long', { alias: 'l', type: 'boolean', default: false, describe: 'show bodies too' })
+  .option('order', { choices: INBOX_ORDERS, describe: 'time (default): oldest first; severity: errors, warnings, requests, then info (oldest first within each)' })
+  .option('exit-code-if-unread', { type: 'boolean', default: false, describe: 'exit 1 when the listing holds a message unread by this builder (or --to buildN), like git diff --exit-code; writes nothing' })
   .option('fetch', { type: 'boolean', default: true, describe: 'fetch the remote first (--no-fetch: use the last fetched state)' });
 
 /**
@@ -167,7 +177,8 @@ export function messageCommands(y: Argv, run: Run): Argv {
     .command(['list', '$0'], "this builder's unread messages, newest last", (c) => listOptions(c)
       .example('coord messages', 'unread messages for this builder')
       .example('coord messages --all --from build3 --since 2d', 'everything build3 sent in two days')
-      .example('coord messages --archived --grep deploy', 'search the archive'),
+      .example('coord messages --archived --grep deploy', 'search the archive')
+      .example('coord messages --to build2 --exit-code-if-unread >/dev/null || echo unread', 'a boolean for scripts'),
     run(listCommand))
     .command('read [ids..]', 'show messages and mark them read by this builder', (c) => c
       .positional('ids', { type: 'string', array: true, describe: 'message ids (or a unique part, e.g. the last 8 characters)' })

@@ -1,30 +1,92 @@
 /**
- * `coord migrate [--dry-run]`: rewrites legacy shapes (DESIGN.md section 1) to the
- * canonical form. All or nothing: when any file is invalid, nothing is written. A dry run
- * shows the unified diff of each file it would rewrite. Running it twice changes nothing
- * the second time (normalization is deterministic).
+ * `coord migrate [--dry-run] [--remove-derived] [--add-builders] [--trust-senders]`:
+ * rewrites legacy shapes (DESIGN.md section 1) to the canonical form, and recognises a
+ * repository in the upstream toolkit's layout as a whole (issue 11, MIGRATION.md):
+ *
+ * - derived files the old scripts committed (`coordination/message_stats.json`,
+ *   `coordination/unread_messages_status.json`, `MESSAGES_ALL.txt`, `MESSAGES_STATUS.md`)
+ *   are reported, and removed in the same commit with `--remove-derived`;
+ * - heartbeat branches on the remote (`heartbeat/build1`, …) are reported, and deleted on
+ *   the remote with `--remove-derived` (the one change made outside the commit);
+ * - builders the data mentions but `shared/build_config.json` does not (`build3/`, a job
+ *   held by `build4`) are reported and added with `--add-builders`; non-builder senders
+ *   (`architect`) are reported and added to `trust.senders` with `--trust-senders`;
+ * - jobs left `running` are listed (a daemon requeues them once their holder's lease and
+ *   heartbeat have stood still for the lease time).
+ *
+ * All or nothing: when any file is invalid (judged against the build config as it will be
+ * after the additions), nothing is written. A dry run reports everything, shows the diff of
+ * each file it would rewrite, and changes nothing. Running it twice changes nothing the
+ * second time (normalization is deterministic).
  */
 import { createTwoFilesPatch } from 'diff';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CoordError, type Issue } from '../errors.js';
 import { git } from '../git/run.js';
+import {
+  builderEntryFrom, DERIVED_FILES, extendBuildConfig, findNames, heartbeatBranches, type ObsoleteItem,
+} from '../migration/legacy-layout.js';
+import { deleteRemoteBranch, listRemoteBranches } from '../migration/heartbeat-branches.js';
 import { checkCoordinationFile } from '../store/check.js';
 import { contextFromConfigBytes } from '../store/context.js';
 import { readRepoFile, writeFileAtomic } from '../store/files.js';
-import { PATHS } from '../store/kinds.js';
+import { PATHS, statusPath } from '../store/kinds.js';
+import { parseCoordinationBytes } from '../store/parse.js';
+import { machineArch } from './init.js';
 import { listCoordinationFiles } from './validate.js';
 
 export interface MigrateChange {
   file: string;
-  /** Legacy shapes found in the file. */
+  /** Legacy shapes found in the file (and for the build config, what was added). */
   legacy: string[];
   /** Unified diff, old → canonical. */
   diff: string;
 }
 
+/** An old-layout file or branch, and what happened to it. */
+export interface ObsoleteReport extends ObsoleteItem {
+  /** `kept` (no --remove-derived), `removed`, `would remove` (dry run), `failed` (branch delete refused). */
+  action: 'kept' | 'removed' | 'would remove' | 'failed';
+  /** Why a branch delete failed. */
+  error?: string;
+}
+
+/** Builders and other names the data mentions. */
+export interface NamesReport {
+  /** Builders in shared/build_config.json before the migration. */
+  configured: string[];
+  /** Builders the data mentions (folders, jobs, messages, locks). */
+  found: string[];
+  /** Found but not configured. */
+  unknown: string[];
+  /** Added to the build config (`--add-builders`; for a dry run: would be added). */
+  added: string[];
+  /** Message senders that are not builders (people, agents). */
+  senders: string[];
+  /** Added to `trust.senders` (`--trust-senders`; for a dry run: would be added). */
+  trusted_added: string[];
+  /** Message recipients that are neither builders nor `all` (reported only). */
+  recipients: string[];
+}
+
+/** A job found `running`. */
+export interface RunningJobReport {
+  id: string;
+  assigned_to: string | null;
+  started_at: string | null;
+  lease_expires_at: string | null;
+}
+
 export interface MigrateResult {
   changes: MigrateChange[];
+  /** Derived files and heartbeat branches of the old layout. */
+  derived: ObsoleteReport[];
+  /** Whether the remote's branches could be listed (null reason when they were). */
+  heartbeat_branches_checked: boolean;
+  heartbeat_branches_reason: string | null;
+  names: NamesReport;
+  running_jobs: RunningJobReport[];
   /** Commit made (null for a dry run, nothing to change, or outside git). */
   commit: string | null;
   warnings: Issue[];
@@ -36,21 +98,82 @@ export interface MigrateOptions {
   now: number;
   /** Who runs it, for the commit message. */
   actor: string | null;
+  /** Remove the old derived files (in the commit) and heartbeat branches (on the remote). Default false. */
+  removeDerived?: boolean;
+  /** Add builders found in the data to shared/build_config.json. Default false. */
+  addBuilders?: boolean;
+  /** Add non-builder message senders to trust.senders. Default false. */
+  trustSenders?: boolean;
+  /** The remote whose heartbeat branches are checked. Default `origin`. */
+  remote?: string;
 }
 
-/** @throws CoordError E_INVALID (with every issue) when a file cannot be migrated; nothing is written then */
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parses a coordination file leniently for the survey (null when absent or unparseable). */
+async function surveyDoc(repoRoot: string, rel: string): Promise<unknown> {
+  const bytes = await readRepoFile(repoRoot, rel).catch(() => null);
+  if (!bytes) return null;
+  const p = parseCoordinationBytes(rel, bytes);
+  return p.ok ? p.value : null;
+}
+
+/** The build config bytes after `--add-builders`/`--trust-senders` (null: unchanged). */
+async function extendedConfig(opts: MigrateOptions, cfgBytes: Buffer | null, unknown: string[], senders: string[]): Promise<{ bytes: Buffer; added: string[]; trusted: string[] } | null> {
+  if (!cfgBytes || (!(opts.addBuilders && unknown.length) && !(opts.trustSenders && senders.length))) return null;
+  const parsed = parseCoordinationBytes(PATHS.buildConfig, cfgBytes);
+  if (!parsed.ok || !isObj(parsed.value)) return null;
+  const config = parsed.value;
+  const add = opts.addBuilders ? unknown : [];
+  const statuses = new Map<string, unknown>();
+  for (const b of add) statuses.set(b, await surveyDoc(opts.repoRoot, statusPath(b)));
+  const next = extendBuildConfig(config, add, opts.trustSenders ? senders : [], (b) => builderEntryFrom(statuses.get(b), config, machineArch()));
+  if (next === config) return null;
+  const before = isObj(config.trust) && Array.isArray(config.trust.senders) ? config.trust.senders : [];
+  const after = isObj(next.trust) && Array.isArray(next.trust.senders) ? (next.trust.senders as string[]) : [];
+  return { bytes: Buffer.from(JSON.stringify(next, null, 2) + '\n'), added: add, trusted: after.filter((s) => !before.includes(s)) };
+}
+
+/** Which of `paths` git tracks in `repoRoot`. */
+async function trackedPaths(repoRoot: string, paths: string[]): Promise<string[]> {
+  if (!paths.length) return [];
+  const r = await git(repoRoot, ['ls-files', '-z', '--', ...paths]);
+  return r.stdout.split('\0').filter(Boolean);
+}
+
+/**
+ * Plans and (unless a dry run) applies the migration.
+ * @throws CoordError E_INVALID (with every issue) when a file cannot be migrated; nothing is written then
+ */
 export async function migrateRepository(opts: MigrateOptions): Promise<MigrateResult> {
   const { repoRoot } = opts;
+  const remote = opts.remote ?? 'origin';
   const files = await listCoordinationFiles(repoRoot);
   const cfgBytes = await readRepoFile(repoRoot, PATHS.buildConfig).catch(() => null);
-  const ctx = contextFromConfigBytes(cfgBytes, opts.now);
+  const ctx0 = contextFromConfigBytes(cfgBytes, opts.now);
+
+  // Survey: who the data mentions, before anything is judged against the configuration.
+  const dirs = (await fs.readdir(repoRoot, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name);
+  const names = findNames(dirs, {
+    jobs: await surveyDoc(repoRoot, PATHS.jobs), messages: await surveyDoc(repoRoot, PATHS.messages), locks: await surveyDoc(repoRoot, PATHS.locks),
+  });
+  const configured = [...(ctx0.builders ?? [])];
+  const unknown = names.builders.filter((b) => !configured.includes(b));
+  const trustedNow = ctx0.config?.trust?.senders ?? [];
+  const untrusted = names.senders.filter((s) => !trustedNow.includes(s));
+  const ext = await extendedConfig(opts, cfgBytes, unknown, untrusted);
+  const newCfgBytes = ext?.bytes ?? cfgBytes;
+  const ctx = contextFromConfigBytes(newCfgBytes, opts.now);
+
   const changes: (MigrateChange & { text: string })[] = [];
   const errors: Issue[] = [];
   const warnings: Issue[] = [];
+  let jobsValue: unknown = null;
   for (const rel of files) {
     let bytes: Buffer | null;
     try {
-      bytes = await readRepoFile(repoRoot, rel);
+      bytes = rel === PATHS.buildConfig ? newCfgBytes : await readRepoFile(repoRoot, rel);
     } catch (err) {
       if (err instanceof CoordError) { errors.push(...err.issues); continue; }
       throw err;
@@ -60,23 +183,79 @@ export async function migrateRepository(opts: MigrateOptions): Promise<MigrateRe
     errors.push(...r.issues.filter((i) => i.severity === 'error'));
     warnings.push(...r.issues.filter((i) => i.severity === 'warning'));
     if (!r.ok || r.canonical === undefined) continue;
-    const old = bytes.toString('utf8');
+    if (rel === PATHS.jobs) jobsValue = r.value;
+    const old = (await readRepoFile(repoRoot, rel))?.toString('utf8') ?? '';
+    const legacy = [...r.legacy];
+    if (rel === PATHS.buildConfig && ext) {
+      if (ext.added.length) legacy.push(`builders added: ${ext.added.join(', ')}`);
+      if (ext.trusted.length) legacy.push(`trusted senders added: ${ext.trusted.join(', ')}`);
+    }
     if (old !== r.canonical) {
-      changes.push({ file: rel, legacy: r.legacy, text: r.canonical, diff: createTwoFilesPatch(`a/${rel}`, `b/${rel}`, old, r.canonical, '', '', { context: 2 }) });
+      changes.push({ file: rel, legacy, text: r.canonical, diff: createTwoFilesPatch(`a/${rel}`, `b/${rel}`, old, r.canonical, '', '', { context: 2 }) });
     }
   }
   if (errors.length) {
-    throw new CoordError('E_INVALID', `cannot migrate: ${errors.length} problem(s) must be fixed by hand first; nothing was written`, { issues: errors });
+    const missing = unknown.filter((b) => !(ext?.added ?? []).includes(b));
+    const hint = missing.length ? `; the data names builder(s) not in ${PATHS.buildConfig}: ${missing.join(', ')} (coord migrate --add-builders adds them)` : '';
+    throw new CoordError('E_INVALID', `cannot migrate: ${errors.length} problem(s) must be fixed by hand first${hint}; nothing was written`, { issues: errors, details: { unknown_builders: missing } });
   }
-  const result = (commit: string | null): MigrateResult => ({ changes: changes.map(({ text: _t, ...c }) => c), commit, warnings });
-  if (opts.dryRun || !changes.length) return result(null);
-  for (const c of changes) await writeFileAtomic(repoRoot, c.file, c.text);
-  if (!existsSync(path.join(repoRoot, '.git'))) return result(null);
-  const paths = changes.map((c) => c.file);
-  await git(repoRoot, ['add', '--', ...paths]);
-  const msg = `coord(${opts.actor ?? 'migrate'}): migrate ${paths.length} file(s) to the canonical form\n\n` +
-    changes.map((c) => `- ${c.file}: ${c.legacy.join('; ') || 'formatting'}`).join('\n') + '\n\nCoord-Action: migrate\n';
-  await git(repoRoot, ['commit', '--no-verify', '-q', '-m', msg, '--', ...paths]);
-  const head = await git(repoRoot, ['rev-parse', 'HEAD']);
-  return result(head.stdout.trim());
+
+  // Old derived files and heartbeat branches.
+  const remove = Boolean(opts.removeDerived);
+  const act = (): ObsoleteReport['action'] => (!remove ? 'kept' : opts.dryRun ? 'would remove' : 'removed');
+  const derived: ObsoleteReport[] = [];
+  for (const d of DERIVED_FILES) if (existsSync(path.join(repoRoot, d.path))) derived.push({ ...d, action: act() });
+  const inGit = existsSync(path.join(repoRoot, '.git'));
+  const listing = inGit ? await listRemoteBranches(repoRoot, remote) : { ok: false as const, reason: 'not a git repository' };
+  const branches = listing.ok ? heartbeatBranches(listing.branches).map((b): ObsoleteReport => ({ ...b, action: act() })) : [];
+
+  const running = ((isObj(jobsValue) && Array.isArray(jobsValue.jobs) ? jobsValue.jobs : []) as Obj[])
+    .filter((j) => j.status === 'running')
+    .map((j) => ({ id: String(j.id), assigned_to: (j.assigned_to as string | null) ?? null, started_at: (j.started_at as string | null) ?? null, lease_expires_at: (j.lease_expires_at as string | null) ?? null }));
+
+  const result = (commit: string | null): MigrateResult => ({
+    changes: changes.map(({ text: _t, ...c }) => c),
+    derived: [...derived, ...branches],
+    heartbeat_branches_checked: listing.ok,
+    heartbeat_branches_reason: listing.ok ? null : listing.reason,
+    names: {
+      configured, found: names.builders, unknown, added: ext?.added ?? [], senders: names.senders,
+      trusted_added: ext?.trusted ?? [], recipients: names.recipients,
+    },
+    running_jobs: running,
+    commit,
+    warnings,
+  });
+  if (opts.dryRun) return result(null);
+
+  const removedFiles = remove ? derived.map((d) => d.path) : [];
+  let commit: string | null = null;
+  if (changes.length || removedFiles.length) {
+    for (const c of changes) await writeFileAtomic(repoRoot, c.file, c.text);
+    const tracked = inGit ? await trackedPaths(repoRoot, removedFiles) : [];
+    if (tracked.length) await git(repoRoot, ['rm', '-q', '--cached', '--', ...tracked]);
+    for (const f of removedFiles) await fs.rm(path.join(repoRoot, f), { force: true });
+    if (inGit) {
+      const paths = changes.map((c) => c.file);
+      if (paths.length) await git(repoRoot, ['add', '--', ...paths]);
+      const lines = [
+        ...changes.map((c) => `- ${c.file}: ${c.legacy.join('; ') || 'formatting'}`),
+        ...tracked.map((f) => `- ${f}: removed (derived by coord on demand now)`),
+      ];
+      const msg = `coord(${opts.actor ?? 'migrate'}): migrate ${paths.length} file(s) to the canonical form${tracked.length ? `, remove ${tracked.length} derived file(s)` : ''}\n\n` +
+        lines.join('\n') + '\n\nCoord-Action: migrate\n';
+      if (paths.length || tracked.length) {
+        await git(repoRoot, ['commit', '--no-verify', '-q', '-m', msg, '--', ...paths, ...tracked]);
+        commit = (await git(repoRoot, ['rev-parse', 'HEAD'])).stdout.trim();
+      }
+    }
+  }
+  // Heartbeat branches live only on the remote: deleting them is the one change outside the commit.
+  if (remove) {
+    for (const b of branches) {
+      const err = await deleteRemoteBranch(repoRoot, remote, b.path);
+      if (err) { b.action = 'failed'; b.error = err; }
+    }
+  }
+  return result(commit);
 }

@@ -24,9 +24,31 @@ export interface InboxFilter {
   grep?: string;
   /** Only the newest N (`--limit`), still listed newest last. */
   limit?: number;
+  /**
+   * `time` (default): oldest first. `severity` (`--order severity`, the order of the
+   * upstream `read_messages.sh`): errors, then warnings, requests, info; oldest first
+   * within each type. `--limit` still keeps the newest N, chosen before ordering.
+   */
+  order?: InboxOrder;
 }
 
-/** The messages matching `filter`, oldest first. */
+/** Listing orders of `coord messages --order`. */
+export const INBOX_ORDERS = ['time', 'severity'] as const;
+export type InboxOrder = (typeof INBOX_ORDERS)[number];
+
+/** Message types from most to least severe (`--order severity`). */
+export const SEVERITY_ORDER: readonly MessageType[] = ['error', 'warning', 'request', 'info'];
+
+/** Compares by type severity ({@link SEVERITY_ORDER}), then by time (oldest first). */
+export function bySeverity(a: Message, b: Message): number {
+  const rank = (m: Message) => {
+    const i = SEVERITY_ORDER.indexOf(m.type);
+    return i < 0 ? SEVERITY_ORDER.length : i;
+  };
+  return rank(a) - rank(b) || byTime(a, b);
+}
+
+/** The messages matching `filter`, oldest first (or by severity with `order: 'severity'`). */
 export function selectMessages(messages: readonly Message[], builders: readonly string[], filter: InboxFilter): Message[] {
   const needle = filter.grep?.toLowerCase();
   const out = messages.filter((m) => {
@@ -45,7 +67,8 @@ export function selectMessages(messages: readonly Message[], builders: readonly 
     return true;
   });
   out.sort(byTime);
-  return filter.limit !== undefined && filter.limit >= 0 ? out.slice(Math.max(0, out.length - filter.limit)) : out;
+  const kept = filter.limit !== undefined && filter.limit >= 0 ? out.slice(Math.max(0, out.length - filter.limit)) : out;
+  return filter.order === 'severity' ? [...kept].sort(bySeverity) : kept;
 }
 
 /** Counts for a summary line: unread, and awaiting this builder's acknowledgement. */

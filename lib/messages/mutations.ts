@@ -172,12 +172,19 @@ export interface MarkInput {
 
 /**
  * The `read`/`ack` mutation: adds `who` to `read_by` (and `acked_by`) of each message.
- * Refuses an unknown id (E_NOT_FOUND) and a message not addressed to `who` (E_USAGE).
+ * Refuses an unknown id (E_NOT_FOUND), a message not addressed to `who` and a `who` that
+ * is not a configured builder (E_USAGE).
  */
 export function planMark(input: MarkInput) {
   return (state: TxState): TxDecision<MarkResult> => {
     const doc = messagesDoc(state);
     const builders = configuredBuilders(state.config);
+    // Read state is per configured recipient: marking as a builder the fleet does not
+    // know would write a read_by entry nobody can ever list (compat scripts take the
+    // builder as an argument, so a typo must not pass silently).
+    if (state.config && !builders.includes(input.who)) {
+      return refuse('E_USAGE', `${input.who} is not a configured builder (shared/build_config.json has: ${builders.join(', ') || 'none'}); only a recipient reads or acknowledges a message`, { argument: 'builder', builders });
+    }
     const targets: Message[] = [];
     try {
       if (input.allUnread) {

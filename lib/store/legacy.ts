@@ -3,7 +3,8 @@
  *
  * The upstream shell tooling wrote locks as an array of `{name, owner, timestamp}` or as
  * an object keyed by name, messages with one `read` flag and without `type`, `priority` or
- * `tags`, timestamps like `2025-11-04 20:45`, jobs without `attempt`/`history`, and no
+ * `tags`, timestamps like `2025-11-04 20:45`, jobs without `attempt`/`history` (or without
+ * `type`: the upstream queue held only builds, so they become type `build`), and no
  * `$schema`. Readers accept all of these through {@link normalizeDocument}; the result is
  * deterministic (the same input always gives the same output), so `coord migrate` run
  * twice changes nothing the second time. Canonical documents also get every optional
@@ -38,6 +39,8 @@ const TIMESTAMP_KEYS = new Set([
   'until', 'at', 'generated_at', 'last_slot', 'last_heartbeat',
 ]);
 
+const LEGACY_TIME_NOTE = 'timestamps in a legacy form';
+
 /** Rewrites legacy timestamp strings in place; unparseable ones are left for the schema to report. */
 function canonicalizeTimestamps(node: unknown, notes: Set<string>): unknown {
   if (Array.isArray(node)) return node.map((n) => canonicalizeTimestamps(n, notes));
@@ -46,7 +49,8 @@ function canonicalizeTimestamps(node: unknown, notes: Set<string>): unknown {
   for (const [k, v] of Object.entries(node)) {
     if (TIMESTAMP_KEYS.has(k) && typeof v === 'string') {
       const c = canonicalTimestamp(v);
-      if (c !== null && c !== v) notes.add(`timestamps in a legacy form (e.g. "${v}")`);
+      // One note per document, with the first example: the form matters, not every value.
+      if (c !== null && c !== v && ![...notes].some((n) => n.startsWith(LEGACY_TIME_NOTE))) notes.add(`${LEGACY_TIME_NOTE} (e.g. "${v}")`);
       out[k] = c ?? v;
     } else {
       out[k] = canonicalizeTimestamps(v, notes);
@@ -64,10 +68,12 @@ function fill(rec: Obj, defaults: Obj): Obj {
 function normalizeJob(job: unknown, ctx: NormalizeContext, notes: Set<string>): unknown {
   if (!isObj(job)) return job;
   if (!('attempt' in job) || !('history' in job)) notes.add('jobs without attempt/history');
+  // The upstream queue (job_queue.sh add BRANCH COMMIT) held only builds and wrote no type.
+  if (!('type' in job)) notes.add('jobs without type (the upstream queue held only builds: type "build")');
   const status = job.status;
   const started = status === 'running' || status === 'completed' || status === 'failed';
   return fill(job, {
-    description: '', branch: null, commit: null, params: {}, requires: {},
+    type: 'build', description: '', branch: null, commit: null, params: {}, requires: {},
     assigned_to: null, attempt: started ? 1 : 0, max_attempts: ctx.policy.max_attempts,
     lease_expires_at: null, cancel_requested: false, not_before: null, created_by: 'unknown',
     started_at: null, completed_at: null, exit_code: null, error: null, failed_on: [],
