@@ -5,11 +5,51 @@
 import yargs, { type Argv } from 'yargs';
 import { CoordError, exitCodeOf } from '../errors.js';
 import { makeContext, type CommandContext } from './context.js';
-import { fileCommands, type Run } from './cmd-files.js';
-import { gitCommands } from './cmd-git.js';
+import type { Run } from './cmd-files.js';
 import { processIO, reportError, type CliIO } from './io.js';
 import { VERSION } from './version.js';
-import { daemonCommands } from './cmd-daemon.js';
+
+type Register = (y: Argv, run: Run) => unknown;
+
+/**
+ * Every top-level command word and the module that registers it, in `coord --help` order.
+ * A command line naming one of these loads only that module: a cron heartbeat or a git
+ * hook does not pay for loading the dashboard, ssh and messaging code (~0.3 s of CPU for
+ * all of them). `coord --help`, an unknown word and shell completion load every module.
+ * test/cli/lazy-commands.test.ts checks this list against the commands `coord --help` shows.
+ */
+export const COMMAND_MODULES: readonly { words: readonly string[]; load: () => Promise<Register> }[] = [
+  { words: ['init', 'validate', 'migrate'], load: async () => (await import('./cmd-files.js')).fileCommands },
+  { words: ['sync', 'remote', 'merge-driver'], load: async () => (await import('./cmd-git.js')).gitCommands },
+  { words: ['hook'], load: async () => (await import('./cmd-hooks.js')).hookCommands },
+  { words: ['doctor'], load: async () => (await import('./cmd-doctor.js')).doctorCommands },
+  { words: ['jobs'], load: async () => (await import('./cmd-jobs.js')).jobCommands },
+  { words: ['lock'], load: async () => (await import('./cmd-locks.js')).lockCommands },
+  { words: ['status', 'history', 'queue', 'builder', 'schedule', 'completion'], load: async () => (await import('./cmd-ops.js')).opsCommands },
+  { words: ['messages'], load: async () => (await import('./cmd-messages.js')).messageCommands },
+  { words: ['artifacts'], load: async () => (await import('./cmd-artifacts.js')).artifactCommands },
+  { words: ['dashboard'], load: async () => (await import('./cmd-dashboard.js')).dashboardCommands },
+  { words: ['daemon', 'heartbeat'], load: async () => (await import('./cmd-daemon.js')).daemonCommands },
+  { words: ['demo'], load: async () => (await import('./cmd-demo.js')).demoCommands },
+];
+
+/** Global options that take a value (`--repo DIR`), so the word after them is not the command. */
+const VALUE_OPTIONS = new Set(['--repo', '--builder']);
+
+/**
+ * The command word of a command line: the first argument that is neither an option nor the
+ * value of a global option. @returns null when there is none (or `--` comes first)
+ */
+export function commandWord(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return null;
+    if (VALUE_OPTIONS.has(a)) { i++; continue; }
+    if (a.startsWith('-')) continue;
+    return a;
+  }
+  return null;
+}
 
 
 /**
@@ -41,18 +81,9 @@ export async function runCoord(argv: string[], io: CliIO = processIO()): Promise
       failure = err ?? new CoordError('E_USAGE', `${msg}\nRun coord --help for usage.`);
       throw failure;
     });
-  fileCommands(y, run);
-  gitCommands(y, run);
-  (await import('./cmd-hooks.js')).hookCommands(y, run);
-  (await import('./cmd-doctor.js')).doctorCommands(y, run);
-  (await import('./cmd-jobs.js')).jobCommands(y, run);
-  (await import('./cmd-locks.js')).lockCommands(y, run);
-  (await import('./cmd-ops.js')).opsCommands(y, run);
-  (await import('./cmd-messages.js')).messageCommands(y, run);
-  (await import('./cmd-artifacts.js')).artifactCommands(y, run);
-  (await import('./cmd-dashboard.js')).dashboardCommands(y, run);
-  daemonCommands(y, run);
-  (await import('./cmd-demo.js')).demoCommands(y, run);
+  const word = argv.some((a) => a.startsWith('--get-yargs-completions')) ? null : commandWord(argv);
+  const only = COMMAND_MODULES.filter((m) => word !== null && m.words.includes(word));
+  for (const m of only.length ? only : COMMAND_MODULES) (await m.load())(y, run);
   try {
     await y.parseAsync();
   } catch (err) {

@@ -5,7 +5,7 @@
  * CLI, the page opened in headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core; no browser download). Screenshots go to test-output/dashboard/.
  *
- * Chromium missing is a failure, not a skip: .ci/run installs it.
+ * Chromium missing is a failure, not a skip: npm test installs it (scripts/dev/test-prereqs.sh).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ let browser: Browser;
 /** Launches Debian's Chromium; a missing executable fails the suite with what to do. */
 async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the dashboard browser test needs Debian's chromium (apt-get install -y chromium; .ci/run installs it when missing)`);
+    throw new Error(`${CHROMIUM} is missing: the dashboard browser test needs Debian's chromium (apt-get install -y chromium; npm test installs it when run as root)`);
   }
   return chromium.launch({
     executablePath: CHROMIUM, headless: true,

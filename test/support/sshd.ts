@@ -5,7 +5,7 @@
  * that no connection was attempted), and a known_hosts file of its own — nothing under
  * ~/.ssh is read for trust or written.
  *
- * When sshd is not installed the fixture fails loudly (`.ci/run` installs openssh-server);
+ * When sshd is not installed the fixture fails loudly (`npm test` installs openssh-server, scripts/dev/test-prereqs.sh);
  * only COORD_SKIP_SSH_TESTS=1 skips the suites, explicitly.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -71,7 +71,7 @@ function keygen(file: string, comment: string): string {
 export async function startSshd(): Promise<Sshd> {
   const sshd = findProgram('sshd');
   if (!sshd || !findProgram('ssh') || !findProgram('ssh-keygen')) {
-    throw new Error('OpenSSH (sshd, ssh, ssh-keygen) is not installed, so the direct-read tests cannot run. Install it (apt-get install -y openssh-server; .ci/run does) or set COORD_SKIP_SSH_TESTS=1 to skip these suites on purpose.');
+    throw new Error('OpenSSH (sshd, ssh, ssh-keygen) is not installed, so the direct-read tests cannot run. Install it (apt-get install -y openssh-server; npm test does when run as root) or set COORD_SKIP_SSH_TESTS=1 to skip these suites on purpose.');
   }
   const isRoot = process.getuid?.() === 0;
   // sshd's privilege-separation folder; missing after a fresh install in a container.
