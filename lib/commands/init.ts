@@ -32,6 +32,9 @@ export interface InitResult {
   updated: string[];
 }
 
+/** The `.gitignore` line `coord init` ensures: the machine-local builder identity file. */
+export const GITIGNORE_LINE = '.build_server_id';
+
 /** `.gitattributes` lines that route coordination JSON through the merge driver. */
 export const GITATTRIBUTES_LINES = [
   'coordination/*.json merge=coord-json',
@@ -130,6 +133,13 @@ export async function initRepository(opts: InitOptions): Promise<InitResult> {
     await writeFileAtomic(root, '.gitattributes', text);
     (current ? res.updated : res.created).push('.gitattributes');
   } else res.kept.push('.gitattributes');
+  // .gitignore: a builder's identity file is machine-local (written by hand or by setup).
+  const giPath = path.join(root, '.gitignore');
+  const gi = existsSync(giPath) ? await readFile(giPath, 'utf8') : '';
+  if (!gi.split('\n').some((l) => l.trim() === GITIGNORE_LINE || l.trim() === `/${GITIGNORE_LINE}`)) {
+    await writeFileAtomic(root, '.gitignore', (gi && !gi.endsWith('\n') ? gi + '\n' : gi) + GITIGNORE_LINE + '\n');
+    (gi ? res.updated : res.created).push('.gitignore');
+  } else res.kept.push('.gitignore');
   if (opts.ci === 'github') await write(GITHUB_WORKFLOW_PATH, githubWorkflow());
   return res;
 }

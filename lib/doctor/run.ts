@@ -8,13 +8,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedIdentity } from '../config/identity.js';
 import { policyOf } from '../config/policy.js';
-import type { RemoteSpec } from '../git/repo.js';
+import { readFilesAt, resolveCommit, trackingRef, type RemoteSpec } from '../git/repo.js';
 import type { BuildConfigFile } from '../schemas/types.gen.js';
-import { PATHS } from '../store/kinds.js';
+import { PATHS, statusPath } from '../store/kinds.js';
 import { checkDisk, checkFiles, checkGitIdentity, checkHooks, checkIdentity, checkLinks, checkMergeDriver } from './local-checks.js';
 import { check, summarize, type CheckId, type DoctorCheck, type DoctorReport } from './model.js';
 import { checkRemote } from './remote-checks.js';
-import { checkCron, checkSystemd, unitNameOf } from './service-checks.js';
+import { checkCron, checkSystemd, liveDaemonPid, unitNameOf } from './service-checks.js';
 import { readSetupRecord } from './setup-record.js';
 
 export interface DoctorOptions {
@@ -43,6 +43,14 @@ async function readConfig(repoRoot: string): Promise<BuildConfigFile | null> {
   }
 }
 
+/** This builder's status.json as last fetched (the remote-tracking main), else the working tree's. */
+async function readOwnStatus(repoRoot: string, remote: RemoteSpec, builder: string): Promise<string | null> {
+  const head = await resolveCommit(repoRoot, trackingRef(remote)).catch(() => null);
+  const fromGit = head ? (await readFilesAt(repoRoot, head, [statusPath(builder)]).catch(() => null))?.get(statusPath(builder)) : null;
+  if (fromGit) return fromGit.toString('utf8');
+  return fs.readFile(path.join(repoRoot, statusPath(builder)), 'utf8').catch(() => null);
+}
+
 async function guarded(id: CheckId, fn: () => Promise<DoctorCheck>): Promise<DoctorCheck> {
   try {
     return await fn();
@@ -60,7 +68,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   const policy = policyOf(config?.builders ? config : null);
   const configured = config?.builders && typeof config.builders === 'object' ? Object.keys(config.builders) : null;
   const packageDir = path.resolve(path.dirname(o.coordJs), '..');
-  const svc = { builder, prefix, coordJs: o.coordJs, record, drainTimeoutS: policy.drain_timeout_s };
+  const ownStatus = builder ? await readOwnStatus(o.repoRoot, o.remote, builder) : null;
+  const svc = { builder, prefix, coordJs: o.coordJs, record, drainTimeoutS: policy.drain_timeout_s, daemonPid: await liveDaemonPid(ownStatus) };
 
   const checks: DoctorCheck[] = [];
   checks.push(checkIdentity(o.identity, o.identityError, record, configured));

@@ -49,6 +49,28 @@ export interface ServiceCheckInput {
   record: SetupRecord | null;
   /** `policy.drain_timeout_s`: the unit's TimeoutStopSec must exceed it. */
   drainTimeoutS: number;
+  /** Pid of a live `coord daemon` of this builder on this machine (see {@link liveDaemonPid}), else null. */
+  daemonPid?: number | null;
+}
+
+/**
+ * The pid a builder's status.json names as its daemon, when that process is alive on this
+ * machine and is a `coord … daemon` (its /proc cmdline says so, so a reused pid does not
+ * count). @param statusText the builder's status.json text, or null
+ * @returns the pid, or null
+ */
+export async function liveDaemonPid(statusText: string | null): Promise<number | null> {
+  let pid: unknown;
+  try {
+    pid = (JSON.parse(statusText ?? 'null') as { daemon?: { pid?: unknown } } | null)?.daemon?.pid;
+  } catch {
+    return null;
+  }
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 1) return null;
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => null);
+  if (cmdline === null) return null;
+  const args = cmdline.split('\0');
+  return args.some((a) => a.endsWith('coord.js') || a.endsWith('/coord')) && args.includes('daemon') ? pid : null;
 }
 
 export async function checkCron(o: ServiceCheckInput): Promise<DoctorCheck> {
@@ -81,7 +103,12 @@ export async function checkSystemd(o: ServiceCheckInput): Promise<DoctorCheck> {
   const unit = unitNameOf(o.builder);
   const fix = `re-run ${setupCommand(o.builder)}${o.prefix ? ` --prefix ${o.prefix}` : ''}`;
   const text = await fs.readFile(file, 'utf8').catch(() => null);
-  if (text === null) return check('systemd', 'problem', `${file} is missing: nothing runs coord daemon`, fix);
+  if (text === null) {
+    if (o.daemonPid) {
+      return check('systemd', 'warning', `${file} is missing; coord daemon runs as pid ${o.daemonPid}, started by hand: nothing restarts it after a crash or a reboot`, fix);
+    }
+    return check('systemd', 'problem', `${file} is missing and no coord daemon of ${o.builder} runs here: nothing claims jobs`, o.prefix || systemdRunning() ? fix : `${fix}, or run coord daemon under this machine's supervisor (it has no systemd)`);
+  }
   const exec = /^ExecStart=(.*)$/m.exec(text)?.[1] ?? '';
   if (!exec.includes(o.coordJs) || !/\bdaemon\b/.test(exec) || !text.includes(`COORD_BUILDER=${o.builder}`)) {
     return check('systemd', 'problem', `${file} does not run this installation's coord daemon as ${o.builder}`, fix);

@@ -4,8 +4,8 @@
  * clone, a warning for a peer whose clock runs ahead, a problem for an old heartbeat or an
  * unreachable remote.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { publishHeartbeat, heartbeatRef } from '../../lib/heartbeat/refs.js';
@@ -13,6 +13,7 @@ import { DEFAULT_REMOTE } from '../../lib/git/repo.js';
 import { formatTimestamp } from '../../lib/util/time.js';
 import { runCoordCli, parseSingleJson } from '../support/cli.js';
 import { gitSync, hermeticEnv } from '../support/git-fixture.js';
+import { exited, startDaemon, waitFor } from '../support/daemon-fixture.js';
 import { extraClone, makeSetupFixture, runSetup, type SetupFixture } from '../support/setup-fixture.js';
 
 interface Check { id: string; status: string; detail: string; fix: string | null }
@@ -106,3 +107,24 @@ test('an unreachable remote is a problem, and the heartbeat cannot be judged', a
     gitSync(f.clone, ['remote', 'set-url', 'origin', url]);
   }
 });
+
+test('no unit file, but a coord daemon started by hand runs: a warning naming its pid, not "nothing runs"', async () => {
+  // build1's clone (identity file only) may exist already from the clock-skew test.
+  const clone = existsSync(path.join(f.fleet.dir, 'build1')) ? path.join(f.fleet.dir, 'build1') : extraClone(f, 'build1');
+  const emptyPrefix = mkdtempSync(path.join(os.tmpdir(), 'coord-noprefix-'));
+  const before = await doctor(clone, ['--prefix', emptyPrefix]);
+  expect(before.byId.get('systemd')).toMatchObject({ status: 'problem', detail: expect.stringContaining('no coord daemon of build1 runs here') });
+  const procs: ChildProcess[] = [];
+  const d = startDaemon(procs, clone, 'build1', []);
+  try {
+    await waitFor(() => {
+      const st = spawnSync('git', ['-C', f.fleet.origin, 'show', 'main:build1/status.json'], { encoding: 'utf8' });
+      return st.status === 0 && (JSON.parse(st.stdout) as { daemon?: { pid?: number } }).daemon?.pid === d.pid;
+    }, 30_000, 'the daemon\'s status on main');
+    const r = await doctor(clone, ['--prefix', emptyPrefix]);
+    expect(r.byId.get('systemd')).toMatchObject({ status: 'warning', detail: expect.stringContaining(`coord daemon runs as pid ${d.pid}, started by hand`) });
+  } finally {
+    d.kill('SIGTERM');
+    await exited(d);
+  }
+}, 60_000);

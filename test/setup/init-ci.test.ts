@@ -53,3 +53,14 @@ test.each([['install', INSTALL_SCRIPT], ['record loss', RECORD_LOSS_SCRIPT]])('t
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
 });
+
+test('init keeps the machine-local identity file out of git: .gitignore gains .build_server_id once, other lines kept', async () => {
+  writeFileSync(path.join(dir, '.gitignore'), 'node_modules/');
+  const first = await runCoordCli(['init', '--dir', dir, '--json']);
+  expect(first.exitCode).toBe(0);
+  expect(JSON.parse(first.stdout).updated).toContain('.gitignore');
+  expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules/\n.build_server_id\n');
+  const second = await runCoordCli(['init', '--dir', dir, '--json']);
+  expect(JSON.parse(second.stdout).kept).toContain('.gitignore');
+  expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('node_modules/\n.build_server_id\n');
+});

@@ -10,7 +10,8 @@ import { gitSync, hermeticEnv, ROOT } from '../support/git-fixture.js';
 import { fingerprintSetup, gitRun, makeSetupFixture, runScript, runSetup, type SetupFixture } from '../support/setup-fixture.js';
 
 const user = os.userInfo().username;
-const ACTIONS = ['identity file', 'identity file ignored', 'git identity', 'merge driver', 'pre-commit hook', 'link coord', 'link sendmessages', 'link sm', 'cron entry', 'systemd unit', 'setup record'];
+// 'identity file ignored' is already done: coord init's .gitignore holds .build_server_id.
+const ACTIONS = ['identity file', 'git identity', 'merge driver', 'pre-commit hook', 'link coord', 'link sendmessages', 'link sm', 'cron entry', 'systemd unit', 'setup record'];
 
 describe('setup_build.sh 3 --prefix in a fresh clone', () => {
   let f: SetupFixture;
@@ -23,6 +24,7 @@ describe('setup_build.sh 3 --prefix in a fresh clone', () => {
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     for (const step of ACTIONS) expect([step, r.steps.get(step)]).toEqual([step, expect.stringMatching(/^would do \(/)]);
+    expect(r.steps.get('identity file ignored')).toBe('already done (git ignores .build_server_id)');
     expect(r.steps.get('daemon enabled')).toMatch(/^skipped \(--prefix given/);
     expect(r.stdout).toContain('* * * * * '); // the cron entry is shown
     expect(r.stdout).toContain('Dry run: nothing was written.');
@@ -35,6 +37,7 @@ describe('setup_build.sh 3 --prefix in a fresh clone', () => {
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     for (const step of ACTIONS) expect([step, r.steps.get(step)]).toEqual([step, expect.stringMatching(/^done\b/)]);
+    expect(r.steps.get('identity file ignored')).toBe('already done (git ignores .build_server_id)');
     expect(r.steps.get('dependencies')).toBe('skipped (--no-install)');
     expect(r.steps.get('coord validate')).toMatch(/^ok \(13 file\(s\) checked, 0 error\(s\)/);
     expect(r.stdout).toMatch(/^Next:$/m);
