@@ -32,6 +32,9 @@ async function runStartup(opts: BenchOptions, _temp: unknown, log: (line: string
     ['coord --help', [path.join(ROOT, 'bin/coord.js'), '--help']],
     ['sm --help', [path.join(ROOT, 'bin/sm.js'), '--help']],
     ['coord --version', [path.join(ROOT, 'bin/coord.js'), '--version']],
+    // One command word: only that command's module loads (lib/cli/main.ts COMMAND_MODULES).
+    ['coord heartbeat --help', [path.join(ROOT, 'bin/coord.js'), 'heartbeat', '--help']],
+    ['coord hook --help', [path.join(ROOT, 'bin/coord.js'), 'hook', '--help']],
   ];
   const rows: StartupRow[] = [];
   for (const [name, args] of commands) {
