@@ -9,6 +9,7 @@ import { getArtifact, type ArtifactProgress } from '../artifacts/fetch.js';
 import { listArtifacts } from '../artifacts/manifest.js';
 import type { Run } from './cmd-files.js';
 import type { CommandContext } from './context.js';
+import { terminalSafe } from '../util/terminal-text.js';
 import { printJson, printLines } from './io.js';
 import { argText, renderTable, warn } from './ops-edge.js';
 
@@ -57,7 +58,7 @@ export function artifactCommands(y: Argv, run: Run): Argv {
         if (ctx.json) return printJson(ctx.io, { ok: true, commit: r.commit, warnings: r.warnings, artifacts: r.artifacts });
         warn(ctx, r.warnings);
         if (!r.artifacts.length) return printLines(ctx.io, job ? `no artifacts recorded for job ${job}` : 'no artifacts recorded');
-        printLines(ctx.io, renderTable(['JOB', 'ATTEMPT', 'BUILDER', 'NAME', 'SIZE', 'SHA256', 'CREATED'], r.artifacts.map((e) => [
+        printLines(ctx.io, renderTable(['JOB', 'ATTEMPT', 'BUILDER', 'NAME', 'SIZE', 'SHA256', 'CREATED'], terminalSafe(r.artifacts).map((e) => [
           e.job_id, e.attempt ?? null, e.builder, e.name, formatBytes(e.size), e.sha256.slice(0, 16), e.created_at,
         ])));
       }),

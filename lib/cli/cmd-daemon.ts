@@ -1,5 +1,8 @@
 /**
- * `coord daemon [--once]` and `coord heartbeat` (for cron).
+ * `coord daemon [--once]` and `coord heartbeat` (for cron). Both act AS this builder: they
+ * refuse (exit 2) a builder that shared/build_config.json does not list. A second daemon
+ * for the same builder and fleet on this machine refuses (exit 4) naming the running one;
+ * `coord heartbeat` never waits for the daemon (it shares only the clone lock).
  */
 import type { Argv } from 'yargs';
 import { Daemon } from '../daemon/daemon.js';
@@ -16,9 +19,10 @@ export function daemonCommands(y: Argv, run: Run): Argv {
         .option('once', { type: 'boolean', default: false, describe: 'one cycle: beat, claim up to capacity, run those jobs, report, exit' })
         .option('poll-interval', { type: 'number', describe: 'seconds between claim checks (default: min(5, heartbeat interval))' })
         .example('coord daemon', 'run until SIGTERM (systemd runs it so)')
-        .example('coord --builder build2 daemon --once', 'one cycle as build2'),
+        .example('coord --builder build2 daemon --once', 'one cycle as build2')
+        .epilogue('One daemon per builder on a machine: a second one (same clone, or another clone of the same coordination repository) exits 4 naming the running one. Its lock is a folder in $TMPDIR/build-coord-<uid>/ (default /tmp); a lock left by a dead daemon is taken over at once.'),
       run(async (ctx, a) => {
-        const id = ctx.identity();
+        const id = await ctx.builderIdentity();
         const poll = a['poll-interval'] as number | undefined;
         const d = new Daemon({
           repoRoot: ctx.repoRoot(), builder: id.builder, clock: ctx.clock, once: Boolean(a.once), version: VERSION,
@@ -43,7 +47,7 @@ export function daemonCommands(y: Argv, run: Run): Argv {
       'one heartbeat and status refresh (for cron; shares the daemon\'s local lock)',
       (c) => c.example('* * * * * coord heartbeat', 'a crontab line'),
       run(async (ctx) => {
-        const id = ctx.identity();
+        const id = await ctx.builderIdentity();
         const d = new Daemon({ repoRoot: ctx.repoRoot(), builder: id.builder, clock: ctx.clock, version: VERSION, log: (line) => ctx.io.stderr(line + '\n') });
         const r = await d.heartbeatOnce();
         if (ctx.json) return printJson(ctx.io, { ok: true, builder: id.builder, ...r });

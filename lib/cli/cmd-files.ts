@@ -22,14 +22,17 @@ export function fileCommands(y: Argv, run: Run): Argv {
       'init',
       'create the coordination tree (files, schemas, .gitattributes) for N builders',
       (c) => c
-        .option('builders', { type: 'number', default: 2, describe: 'number of builders (build1..buildN)' })
+        .option('builders', { type: 'string', default: '2', describe: 'number of builders (build1..buildN)' })
         .option('dir', { type: 'string', describe: 'folder to initialise (default: --repo, else the working directory)' })
         .option('ci', { choices: CI_KINDS, describe: `also add a CI workflow running coord validate on every push (github: ${GITHUB_WORKFLOW_PATH}); an existing one is kept` })
         .example('coord init --builders 4', 'a tree for build1..build4 in the working directory')
         .example('coord init --ci github', 'add the validation workflow for a hosted remote'),
       run(async (ctx, a) => {
         const root = (a.dir as string | undefined) ?? (a.repo as string | undefined) ?? ctx.io.cwd;
-        const res = await initRepository({ root: resolve(ctx.io.cwd, root), builders: a.builders as number, now: ctx.clock.now(), ci: (a.ci as CiKind | undefined) ?? null });
+        // A string option, so `--builders abc` is named as typed rather than as NaN.
+        const typed = String(a.builders);
+        if (!/^\d+$/.test(typed) || Number(typed) < 1) throw new CoordError('E_USAGE', `--builders must be a whole number ≥ 1, got ${typed}`, { details: { argument: '--builders' } });
+        const res = await initRepository({ root: resolve(ctx.io.cwd, root), builders: Number(typed), now: ctx.clock.now(), ci: (a.ci as CiKind | undefined) ?? null });
         // Inside a git work tree, register the merge driver the new .gitattributes names.
         const inGit = await git(resolve(ctx.io.cwd, root), ['rev-parse', '--is-inside-work-tree'], { allowFailure: true });
         if (inGit.exitCode === 0 && inGit.stdout.trim() === 'true') await installMergeDriver(resolve(ctx.io.cwd, root), coordBin());
@@ -117,7 +120,10 @@ export function migrateReport(res: MigrateResult, dry: boolean): string[] {
   for (const j of res.running_jobs) {
     lines.push(`job ${j.id} is running on ${j.assigned_to ?? 'nobody'}${j.started_at ? ` since ${j.started_at}` : ''}: a daemon requeues it once ${j.assigned_to ?? 'its holder'}'s heartbeat and lease stand still for the lease time, or its holder ends it by hand: coord --builder ${j.assigned_to ?? 'buildN'} jobs complete ${j.id} --status failed`);
   }
-  if (res.commit) lines.push(`committed ${res.commit.slice(0, 12)}`, 'next: git push, then coord doctor and coord status on each builder (MIGRATION.md)');
+  if (res.commit) {
+    lines.push(`committed ${res.commit.slice(0, 12)}`, 'the commit is local only, not pushed yet: push it with git push (or coord sync)',
+      'next: git push, then coord doctor and coord status on each builder (MIGRATION.md)');
+  }
   return lines;
 }
 

@@ -2,6 +2,7 @@
  * Commands about git: sync, remote setup, the merge driver. The hooks (`coord hook …`,
  * pre-receive included) are in cmd-hooks.ts.
  */
+import { notAGitClone } from '../config/repo.js';
 import type { Argv } from 'yargs';
 import { CoordError } from '../errors.js';
 import { syncRepository } from '../commands/sync.js';
@@ -16,16 +17,25 @@ export function gitCommands(y: Argv, run: Run): Argv {
       'sync',
       'fetch, push queued builder-owned and local commits, fast-forward the working tree',
       (c) => c
-        .option('commit', { type: 'boolean', default: false, describe: 'validate and commit your edits to coordination files (merged by record with the remote)' })
+        .option('commit', { type: 'boolean', default: false, describe: 'validate and commit your edits to coordination files (merged by record with the remote; a file invalid on the remote is replaced by your valid version when you edited the broken version)' })
+        .option('allow-removal', { type: 'boolean', default: false, describe: 'with --commit: allow jobs/messages to disappear without being archived (deliberate clean-up; also COORD_ALLOW_REMOVAL=1)' })
         .example('coord sync', 'catch up with the remote')
-        .example('coord sync --commit', 'commit and push a hand edit of coordination/jobs.json'),
+        .example('coord sync --commit', 'commit and push a hand edit of coordination/jobs.json')
+        .example('coord sync --commit --allow-removal', 'commit a deliberate removal of jobs or messages'),
       run(async (ctx, a) => {
-        const actor = ctx.maybeIdentity()?.builder ?? (ctx.io.env.USER || 'operator');
-        const r = await syncRepository({ repoRoot: ctx.repoRoot(), commit: Boolean(a.commit), actor, now: () => ctx.clock.now() });
+        const allowRemoval = Boolean(a['allow-removal']) || /^(1|true|yes)$/i.test(ctx.io.env.COORD_ALLOW_REMOVAL ?? '');
+        if (a['allow-removal'] && !a.commit) throw new CoordError('E_USAGE', '--allow-removal needs --commit (it allows your edits to drop records)', { details: { argument: '--allow-removal' } });
+        // The actor is needed only to commit edits; a folder that is no git clone is named first.
+        const notGit = notAGitClone(ctx.repoRoot(), ctx.io.env);
+        if (notGit) throw notGit;
+        const actor = a.commit ? ctx.actor() : (ctx.maybeIdentity()?.builder ?? null);
+        const r = await syncRepository({ repoRoot: ctx.repoRoot(), commit: Boolean(a.commit), actor, now: () => ctx.clock.now(), allowRemoval });
         if (ctx.json) return printJson(ctx.io, { ok: true, ...r });
+        for (const w of r.warnings) ctx.io.stderr(`warning: ${w}\n`);
         const lines: string[] = [];
         if (r.pushed_pending) lines.push(`pushed ${r.pushed_pending} queued builder-owned commit(s)`);
         if (r.pushed_local) lines.push(`pushed ${r.pushed_local} local commit(s)`);
+        if (r.repaired_files.length) lines.push(`repaired ${r.repaired_files.join(', ')} (invalid on the remote) with your version`);
         if (r.committed_files.length) lines.push(`committed ${r.committed_files.join(', ')} as ${r.commit?.slice(0, 12)}`);
         lines.push(r.worktree.moved ? `working tree fast-forwarded to ${r.remote_head?.slice(0, 12)}` : `working tree: ${r.worktree.reason}`);
         printLines(ctx.io, lines);

@@ -8,7 +8,7 @@ import { CoordError } from '../errors.js';
 import { readFleet } from '../ops/fleet-read.js';
 import { parseDurationFlag, parseStatuses, parseWholeNumber } from '../ops/input.js';
 import { explainQueued } from '../ops/job-explain.js';
-import { findJobs, readJobLog } from '../ops/job-find.js';
+import { findJobs, readJobLog, resolveJobIds } from '../ops/job-find.js';
 import { addJobTx, cancelJobsTx, retryJobsTx } from '../ops/job-tx.js';
 import { ENDED, waitForJobs } from '../ops/job-wait.js';
 import { newLogOutput } from '../ops/log-follow.js';
@@ -19,6 +19,7 @@ import { newRecordId } from '../util/ids.js';
 import { parseTimestamp } from '../util/time.js';
 import type { Run } from './cmd-files.js';
 import type { CommandContext } from './context.js';
+import { safeForTerminal } from '../util/terminal-text.js';
 import { printJson, printLines } from './io.js';
 import { jobInputFromArgs, jobTemplateOptions } from './job-options.js';
 import { argText, operatorActor, settle, stringList, warn } from './ops-edge.js';
@@ -27,6 +28,22 @@ import { directJobLogs } from './direct-reads.js';
 import { claimNextJobTx, completeClaimedJobTx, MANUAL_OUTCOMES, type ManualOutcome } from '../jobs/manual.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A whole job id (lib/util/ids.ts); anything else is resolved as a fragment first. */
+const WHOLE_JOB_ID = /^job-\d{8}-\d{6}-[A-Za-z0-9_-]+-[0-9a-f]{12}$/;
+
+/**
+ * The full ids of what was typed: whole ids as they are, fragments (any unique part of at
+ * least 4 characters) resolved against the queue and archive on the remote's main.
+ * @throws CoordError E_USAGE (too short, ambiguous) or E_NOT_FOUND (no such job)
+ */
+async function fullJobIds(ctx: CommandContext, typed: string[]): Promise<string[]> {
+  if (typed.every((t) => WHOLE_JOB_ID.test(t))) return typed;
+  const now = ctx.clock.now();
+  const s = await readSnapshot(ctx.repoRoot(), [PATHS.jobs], { now });
+  requireValid(s, [PATHS.jobs]);
+  return [...new Set(await resolveJobIds(ctx.repoRoot(), s, typed, now))];
+}
 
 /** Follows `ids` to the end; exit 0 only when all completed. */
 async function waitAndReport(ctx: CommandContext, ids: string[], a: Record<string, unknown>): Promise<void> {
@@ -38,6 +55,10 @@ async function waitAndReport(ctx: CommandContext, ids: string[], a: Record<strin
     onPoll: (jobs, elapsed) => { if (progress) ctx.io.stderr(`\r\x1b[K${waitLine(jobs, elapsed, ctx.clock.now())}`); },
   });
   if (progress) ctx.io.stderr('\r\x1b[K');
+  if (r.timedOut && !r.reachedRemote) {
+    throw new CoordError('E_UNREACHABLE', `gave up waiting after ${Math.round(r.elapsedMs / 1000)}s: the remote could not be fetched at any poll, so the jobs' state is unknown (check the network and coord doctor; the jobs go on)`, { details: { jobs: r.jobs.map((j) => j.id) } });
+  }
+  if (r.stale && !ctx.json) ctx.io.stderr('warning: the remote could not be fetched at the last poll; the state shown is the last fetched one\n');
   const summary = r.jobs.map((j) => ({ id: j.id, status: j.status, builder: j.assigned_to ?? j.history.at(-1)?.builder ?? null, exit_code: j.exit_code, error: j.error, duration_s: jobDurationS(j, ctx.clock.now()) }));
   if (r.timedOut) {
     const open = r.jobs.filter((j) => !ENDED.has(j.status)).map((j) => `${j.id} (${j.status})`);
@@ -66,13 +87,19 @@ export function jobCommands(y: Argv, run: Run): Argv {
         .example('coord jobs add --type deb --param TARGET=bookworm --label deb --wait', 'queue and wait for the end')
         .example('coord jobs add --type nightly --not-before +2h', 'not before two hours from now'),
       run(async (ctx, a) => {
+        if (a.timeout !== undefined && !a.wait) throw new CoordError('E_USAGE', '--timeout needs --wait (it bounds the wait for the job to end); drop it, or add --wait', { details: { argument: '--timeout' } });
         const input = jobInputFromArgs(a, ctx.clock.now());
         const actor = operatorActor(ctx);
         const id = newRecordId('job', actor, ctx.clock);
         const { result: { job, warnings }, commit } = settle(await addJobTx({ repoRoot: ctx.repoRoot(), actor, clock: ctx.clock }, id, input));
         warn(ctx, warnings);
         if (a.wait) {
-          if (!ctx.json) ctx.io.stderr(`queued ${job.id} (${job.type}, priority ${job.priority}); waiting for it\n`);
+          // The id first on stdout, so `id=$(coord jobs add … --wait | head -1)` works;
+          // progress goes to stderr.
+          if (!ctx.json) {
+            printLines(ctx.io, job.id);
+            ctx.io.stderr(`queued ${job.id} (${job.type}, priority ${job.priority}); waiting for it\n`);
+          }
           return waitAndReport(ctx, [job.id], a);
         }
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, warnings, job });
@@ -85,12 +112,12 @@ export function jobCommands(y: Argv, run: Run): Argv {
       'jobs as a table: id, type, priority, status, builder, age, duration, queue position and estimated wait',
       (c) => c
         .option('status', { type: 'string', array: true, describe: 'only these statuses (repeatable or comma-separated): queued, running, completed, failed, cancelled, blocked' })
-        .option('builder', { type: 'string', describe: 'only jobs this builder ran or runs (build2 or 2)' })
+        .option('assigned-to', { type: 'string', describe: 'only jobs this builder ran or runs (build2 or 2)' })
         .option('type', { type: 'string', describe: 'only this job type' })
         .option('limit', { type: 'string', default: '50', describe: 'show at most N jobs (1-10000)' })
         .option('archived', { type: 'boolean', default: false, describe: 'include archived (old finished) jobs' })
         .example('coord jobs list --status queued,running', 'what is waiting and what runs')
-        .example('coord jobs list --builder build2 --status failed --archived', 'everything that failed on build2'),
+        .example('coord jobs list --assigned-to build2 --status failed --archived', 'everything that failed on build2'),
       run(async (ctx, a) => {
         const statuses = parseStatuses(stringList(a.status));
         const limit = parseWholeNumber(a.limit, '--limit', 1, 10_000);
@@ -100,7 +127,7 @@ export function jobCommands(y: Argv, run: Run): Argv {
         warn(ctx, s.warnings);
         const hot = jobRecords(jobsDoc(s));
         const archived = a.archived ? await readArchivedJobs(ctx.repoRoot(), s.commit, now) : [];
-        const filter = { statuses, ...(a.builder ? { builder: normalizeBuilderId(argText(a.builder)) ?? argText(a.builder) } : {}), ...(a.type ? { type: argText(a.type) } : {}) };
+        const filter = { statuses, ...(a['assigned-to'] ? { builder: normalizeBuilderId(argText(a['assigned-to'])) ?? argText(a['assigned-to']) } : {}), ...(a.type ? { type: argText(a.type) } : {}) };
         const all = [...hot.map((j) => ({ j, archived: false })), ...archived.map((j) => ({ j, archived: true }))]
           .filter((x) => matchesFilter(x.j, filter)).sort((x, y) => listingOrder(x.j, y.j));
         const places = queuePlaces(hot, s.config, now, [...hot, ...archived]);
@@ -115,22 +142,22 @@ export function jobCommands(y: Argv, run: Run): Argv {
         if (!rows.length) return printLines(ctx.io, 'no jobs match');
         printLines(ctx.io, jobListTable(rows));
         if (all.length > rows.length) ctx.io.stderr(`… ${all.length - rows.length} more (--limit ${all.length} shows all)\n`);
-        if (jobsDoc(s).paused) ctx.io.stderr(`the queue is paused by ${jobsDoc(s).paused!.by}: nothing is claimed (coord queue resume)\n`);
+        if (jobsDoc(s).paused) ctx.io.stderr(`the queue is paused by ${safeForTerminal(jobsDoc(s).paused!.by)}: nothing is claimed (coord queue resume)\n`);
       }),
     )
     .command(
       'show <id>',
       'everything about a job, why it is still queued, and its attempts',
-      (c) => c.positional('id', { type: 'string', demandOption: true, describe: 'job id' })
+      (c) => c.positional('id', { type: 'string', demandOption: true, describe: 'job id, or a unique part of it (at least 4 characters)' })
         .example('coord jobs show job-20261130-193728-build1-4f9a2c1d', 'details and "why still queued"'),
       run(async (ctx, a) => {
         const now = ctx.clock.now();
-        const id = argText(a.id);
+        const typed = argText(a.id);
         const fleet = await readFleet(ctx.repoRoot(), { now });
         warn(ctx, fleet.snapshot.warnings);
-        const { job, archived } = (await findJobs(ctx.repoRoot(), fleet.snapshot, [id], now)).get(id)!;
+        const { job, archived } = (await findJobs(ctx.repoRoot(), fleet.snapshot, [typed], now)).get(typed)!;
         const hot = jobRecords(fleet.input.jobs);
-        const place = queuePlaces(hot, fleet.input.config, now).get(id) ?? null;
+        const place = queuePlaces(hot, fleet.input.config, now).get(job.id) ?? null;
         const why = job.status === 'queued' ? explainQueued(job, fleet.input, (place?.position ?? 1) - 1) : null;
         const log = await readJobLog(ctx.repoRoot(), fleet.snapshot, job);
         const doc = {
@@ -144,10 +171,10 @@ export function jobCommands(y: Argv, run: Run): Argv {
     .command(
       'cancel <ids..>',
       'cancel jobs: queued ones at once, running ones by their builder (all or nothing)',
-      (c) => c.positional('ids', { type: 'string', array: true, demandOption: true, describe: 'job ids' })
+      (c) => c.positional('ids', { type: 'string', array: true, demandOption: true, describe: 'job ids, or unique parts of them (at least 4 characters each)' })
         .example('coord jobs cancel job-20261130-193728-build1-4f9a2c1d', 'cancel one job'),
       run(async (ctx, a) => {
-        const ids = [...new Set(stringList(a.ids))];
+        const ids = await fullJobIds(ctx, [...new Set(stringList(a.ids))]);
         const { result, commit } = settle(await cancelJobsTx({ repoRoot: ctx.repoRoot(), actor: operatorActor(ctx), clock: ctx.clock }, ids));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, jobs: result });
         printLines(ctx.io, result.map((r) => (r.result === 'cancelled' ? `cancelled ${r.id}` : `cancel requested for ${r.id} (running: its builder stops it and records it cancelled)`)));
@@ -156,14 +183,15 @@ export function jobCommands(y: Argv, run: Run): Argv {
     .command(
       'retry [ids..]',
       'requeue failed, blocked or cancelled jobs with failed_on cleared (all or nothing)',
-      (c) => c.positional('ids', { type: 'string', array: true, describe: 'job ids' })
+      (c) => c.positional('ids', { type: 'string', array: true, describe: 'job ids, or unique parts of them (at least 4 characters each)' })
         .option('failed', { type: 'boolean', default: false, describe: 'every failed job' })
         .option('blocked', { type: 'boolean', default: false, describe: 'every blocked job' })
         .example('coord jobs retry job-20261130-193728-build1-4f9a2c1d', 'retry one job')
         .example('coord jobs retry --blocked', 'retry every blocked job'),
       run(async (ctx, a) => {
-        const ids = [...new Set(stringList(a.ids))];
-        if (!ids.length && !a.failed && !a.blocked) throw new CoordError('E_USAGE', 'name job ids, or --failed / --blocked');
+        const typed = [...new Set(stringList(a.ids))];
+        if (!typed.length && !a.failed && !a.blocked) throw new CoordError('E_USAGE', 'name job ids, or --failed / --blocked');
+        const ids = typed.length ? await fullJobIds(ctx, typed) : [];
         const { result, commit } = settle(await retryJobsTx({ repoRoot: ctx.repoRoot(), actor: operatorActor(ctx), clock: ctx.clock }, { ids, failed: Boolean(a.failed), blocked: Boolean(a.blocked) }));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, jobs: result.map((j) => ({ id: j.id, status: j.status, attempt: j.attempt, max_attempts: j.max_attempts })) });
         printLines(ctx.io, result.length ? result.map((j) => `requeued ${j.id} (attempts ${j.attempt} of ${j.max_attempts} used)`) : 'nothing to retry');
@@ -172,14 +200,14 @@ export function jobCommands(y: Argv, run: Run): Argv {
     .command(
       'logs <id>',
       'the committed log tail of a job; --follow polls and prints new output until the job ends',
-      (c) => c.positional('id', { type: 'string', demandOption: true, describe: 'job id' })
+      (c) => c.positional('id', { type: 'string', demandOption: true, describe: 'job id, or a unique part of it (at least 4 characters)' })
         .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new output until the job ends' })
         .option('interval', { type: 'string', default: '2', describe: 'with --follow: seconds between polls' })
         .option('direct', { type: 'boolean', describe: 'read the live log on the job\'s builder over ssh (done by itself for --follow of a running job, or when the remote cannot be fetched, if the builder has ssh settings; --no-direct: git only)' })
         .example('coord jobs logs job-20261130-193728-build1-4f9a2c1d --follow', 'follow a running job'),
       run(async (ctx, a) => {
-        const id = argText(a.id);
         const intervalMs = parseDurationFlag(a.interval, '--interval', 1, 3600) * 1000;
+        const [id] = await fullJobIds(ctx, [argText(a.id)]);
         // Direct read over ssh (lib/cli/direct-reads.ts); false: show the committed log from git.
         if (a.direct !== false && await directJobLogs(ctx, id, { follow: Boolean(a.follow), intervalMs, explicit: a.direct === true })) return;
         let printed = '';
@@ -213,7 +241,7 @@ export function jobCommands(y: Argv, run: Run): Argv {
     .command(
       'wait <ids..>',
       'wait until jobs end; exit 0 only if all completed (3 if one failed/cancelled/blocked, 4 on --timeout)',
-      (c) => c.positional('ids', { type: 'string', array: true, demandOption: true, describe: 'job ids' })
+      (c) => c.positional('ids', { type: 'string', array: true, demandOption: true, describe: 'job ids, or unique parts of them (at least 4 characters each)' })
         .option('timeout', { type: 'string', describe: 'give up after this long (90, 5m, 2h); default: wait for ever' })
         .option('interval', { type: 'string', default: '2', describe: 'seconds between polls' })
         .example('coord jobs wait job-A job-B --timeout 30m', 'wait for two jobs, at most 30 minutes'),
@@ -226,7 +254,7 @@ export function jobCommands(y: Argv, run: Run): Argv {
         .example('JOB=$(coord jobs claim) && ./run.sh "$JOB" && coord jobs complete "$JOB" --status completed', 'run one job by hand')
         .epilogue('The claim is the daemon\'s: highest priority, then oldest, that this builder may run (type allowed, requirements met, queue not paused, job_assignment lock free, not grounded, under max_concurrent_jobs). Exit 5 when there is nothing to claim (the reason on stderr).'),
       run(async (ctx) => {
-        const builder = ctx.identity().builder;
+        const builder = (await ctx.builderIdentity()).builder;
         const { result, commit } = settle(await claimNextJobTx({ repoRoot: ctx.repoRoot(), builder, clock: ctx.clock }));
         if (result.job === null) {
           throw new CoordError('E_NOT_FOUND', `nothing for ${builder} to claim: ${result.reason}`, { details: { builder, reason: result.reason } });
@@ -240,14 +268,14 @@ export function jobCommands(y: Argv, run: Run): Argv {
     .command(
       'complete <id>',
       'record the end of a job this builder claimed with coord jobs claim',
-      (c) => c.positional('id', { type: 'string', demandOption: true, describe: 'job id' })
+      (c) => c.positional('id', { type: 'string', demandOption: true, describe: 'job id, or a unique part of it (at least 4 characters)' })
         .option('status', { choices: MANUAL_OUTCOMES, demandOption: true, describe: 'how it ended' })
         .option('duration', { type: 'string', describe: 'run time in whole seconds (default: since the claim)' })
         .option('exit-code', { type: 'string', describe: 'the job\'s exit code, 0-255 (default: 0 when completed, none otherwise)' })
         .example('coord jobs complete job-20261130-193728-build1-4f9a2c1d --status failed --duration 93', 'a failed run of 93 s'),
       run(async (ctx, a) => {
-        const builder = ctx.identity().builder;
-        const id = argText(a.id);
+        const builder = (await ctx.builderIdentity()).builder;
+        const [id] = await fullJobIds(ctx, [argText(a.id)]);
         const durationS = a.duration === undefined ? undefined : parseWholeNumber(a.duration, '--duration', 0, 31 * 86400);
         const exitCode = a['exit-code'] === undefined ? undefined : parseWholeNumber(a['exit-code'], '--exit-code', 0, 255);
         const { result: job, commit } = settle(await completeClaimedJobTx({ repoRoot: ctx.repoRoot(), builder, clock: ctx.clock }, { id, outcome: a.status as ManualOutcome, durationS, exitCode }));

@@ -15,6 +15,7 @@ import type { LocksFile } from '../schemas/types.gen.js';
 import { PATHS } from '../store/kinds.js';
 import type { Run } from './cmd-files.js';
 import type { CommandContext } from './context.js';
+import { safeForTerminal, terminalSafe } from '../util/terminal-text.js';
 import { printJson, printLines } from './io.js';
 import { argText, dur, operatorActor, renderTable, stringList, warn } from './ops-edge.js';
 
@@ -52,7 +53,7 @@ export function lockCommands(y: Argv, run: Run): Argv {
         const r = refusedOrResult(await acquireLockTx({ ...opts(ctx), name, ...(ttlS ? { ttlS } : {}), ...(reason ? { reason } : {}) }));
         const e = r.entry!;
         if (ctx.json) return printJson(ctx.io, { ok: true, commit: r.commit, lock: name, holder: e.locked_by, locked_at: e.locked_at, expires_at: e.expires_at, ttl_s: e.ttl_s ?? null, took_over_from: r.previous?.locked_by ?? null });
-        printLines(ctx.io, `acquired ${name} until ${e.expires_at} (${dur(e.ttl_s ?? null)}; renew with coord lock renew ${name})${r.previous ? ` — took it over from ${r.previous.locked_by}, whose lease had expired` : ''}`);
+        printLines(ctx.io, safeForTerminal(`acquired ${name} until ${e.expires_at} (${dur(e.ttl_s ?? null)}; renew with coord lock renew ${name})${r.previous ? ` — took it over from ${r.previous.locked_by}, whose lease had expired` : ''}`));
       }),
     )
     .command(
@@ -97,7 +98,7 @@ export function lockCommands(y: Argv, run: Run): Argv {
         await recordObservations(ctx.repoRoot(), { locks: obs.locks, forgetLocks: before.filter((k) => !(k in obs.locks)) });
         if (ctx.json) return printJson(ctx.io, { ok: true, commit: s.commit, fresh: s.fresh, warnings: s.warnings, locks: views });
         if (!views.length) return printLines(ctx.io, 'no locks held');
-        printLines(ctx.io, renderTable(['LOCK', 'HOLDER', 'SINCE', 'EXPIRES', 'REASON'], views.map((v) => [
+        printLines(ctx.io, renderTable(['LOCK', 'HOLDER', 'SINCE', 'EXPIRES', 'REASON'], terminalSafe(views).map((v) => [
           v.name, v.holder, v.locked_at,
           v.expired ? `expired ${dur(-v.expires_in_s)} ago` : `in ${dur(v.expires_in_s)}${v.judged_by === 'timestamp' ? ' (by its clock)' : ''}`,
           v.reason,
@@ -116,7 +117,7 @@ export function lockCommands(y: Argv, run: Run): Argv {
         if (!reason) throw new CoordError('E_USAGE', '--reason must say why the lock is broken');
         const r = refusedOrResult(await breakLockTx({ ...opts(ctx), name, reason }));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit: r.commit, lock: name, was_held_by: r.previous?.locked_by ?? null, reason });
-        printLines(ctx.io, `broke ${name} (held by ${r.previous?.locked_by ?? '?'} since ${r.previous?.locked_at ?? '?'})`);
+        printLines(ctx.io, safeForTerminal(`broke ${name} (held by ${r.previous?.locked_by ?? '?'} since ${r.previous?.locked_at ?? '?'})`));
       }),
     )
     .command(

@@ -12,6 +12,7 @@ import { resolveProgram } from '../messages/exec.js';
 import { watchMessages, type WatchEvent } from '../messages/watch.js';
 import type { Run } from './cmd-files.js';
 import type { CommandContext } from './context.js';
+import { safeForTerminal } from '../util/terminal-text.js';
 import { printLines } from './io.js';
 
 function number(a: Record<string, unknown>, key: string, min: number): number {
@@ -48,7 +49,7 @@ async function watchHandler(ctx: CommandContext, a: Record<string, unknown>): Pr
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const log = (e: WatchEvent) => ctx.io.stderr(`watch: ${e.level === 'warn' ? 'warning: ' : ''}${e.text}\n`);
+  const log = (e: WatchEvent) => ctx.io.stderr(`watch: ${e.level === 'warn' ? 'warning: ' : ''}${safeForTerminal(e.text)}\n`);
   try {
     const summary = await watchMessages({
       repoRoot, builder, clock: ctx.clock, exec, execTimeoutMs: number(a, 'exec-timeout', 1) * 1000, markRead: Boolean(a['mark-read']),
@@ -58,7 +59,7 @@ async function watchHandler(ctx: CommandContext, a: Record<string, unknown>): Pr
       signal: graceful.signal, forceSignal: force.signal,
       onMessage: (m, builders) => {
         if (ctx.json) ctx.io.stdout(JSON.stringify(m) + '\n');
-        else printLines(ctx.io, [`── ${m.id}`, ...fullMessage(m, builders), '']);
+        else printLines(ctx.io, [`── ${safeForTerminal(m.id)}`, ...fullMessage(m, builders), '']);
       },
       onEvent: log,
     });

@@ -15,11 +15,12 @@ import { bodyLines, decodeStdinBody } from '../messages/subject.js';
 import type { Run } from './cmd-files.js';
 import { watchCommand } from './cmd-messages-watch.js';
 import type { CommandContext } from './context.js';
+import { safeForTerminal } from '../util/terminal-text.js';
 import { printJson, printLines } from './io.js';
 import { envFlag, messageOptions, printSendOutcome, processStdin } from './sm.js';
 
 function warnFetch(ctx: CommandContext, fetch: FetchOutcome | null): void {
-  if (fetch && !fetch.ok) ctx.io.stderr(`warning: ${fetch.reason}; showing the last fetched state\n`);
+  if (fetch && !fetch.ok) ctx.io.stderr(`warning: ${safeForTerminal(fetch.reason)}; showing the last fetched state\n`);
 }
 
 /** A string option's value (yargs hands strings for `type: 'string'`). */
@@ -50,7 +51,7 @@ async function listCommand(ctx: CommandContext, a: Record<string, unknown>): Pro
   let pool: Message[] = snap.messages;
   if (a.archived) {
     const arch = snap.commit ? await readArchivedMessages(ctx.repoRoot(), snap.commit, now) : { messages: [], issues: [] };
-    for (const i of arch.issues) ctx.io.stderr(`warning: skipping ${i.file}: ${i.pointer || '/'}: ${i.reason}\n`);
+    for (const i of arch.issues) ctx.io.stderr(safeForTerminal(`warning: skipping ${i.file}: ${i.pointer || '/'}: ${i.reason}`) + '\n');
     pool = arch.messages;
   }
   const filter: InboxFilter = {
@@ -74,7 +75,7 @@ async function listCommand(ctx: CommandContext, a: Record<string, unknown>): Pro
   const lines: string[] = [];
   for (const m of list) {
     lines.push(listLine(m, who));
-    if (a.long) lines.push(...bodyLines(m.body).map((l) => `    ${l}`), '');
+    if (a.long) lines.push(...bodyLines(safeForTerminal(m.body)).map((l) => `    ${l}`), '');
   }
   printLines(ctx.io, lines);
   const what = a.archived ? 'archived message(s)' : filter.includeRead || filter.sent || who === null ? 'message(s)' : 'unread message(s)';
@@ -140,7 +141,7 @@ async function threadCommand(ctx: CommandContext, a: Record<string, unknown>): P
 }
 
 async function archiveCommand(ctx: CommandContext, a: Record<string, unknown>): Promise<void> {
-  const actor = ctx.maybeIdentity()?.builder ?? (ctx.io.env.USER || 'operator');
+  const actor = ctx.actor();
   const r = await archiveOldMessages({ repoRoot: ctx.repoRoot(), actor, retentionDays: positiveInt(a['older-than'], '--older-than'), dryRun: Boolean(a['dry-run']), clock: ctx.clock });
   if (ctx.json) {
     printJson(ctx.io, { ok: true, dry_run: Boolean(a['dry-run']), retention_days: r.retention_days, moved: r.moved, files: r.files, deferred: r.deferred, remaining: r.remaining, commit: r.commit });

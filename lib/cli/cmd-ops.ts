@@ -18,6 +18,7 @@ import type { Run } from './cmd-files.js';
 import { scheduleCommands } from './cmd-schedule.js';
 import { completionScript, shellOf, type Shell } from './completion.js';
 import type { CommandContext } from './context.js';
+import { safeForTerminal, terminalSafe } from '../util/terminal-text.js';
 import { colour, printJson, printLines } from './io.js';
 import { argText, dur, operatorActor, renderTable, settle, warn } from './ops-edge.js';
 import { pausedLine, renderHistory, renderStatus } from './render-ops.js';
@@ -41,7 +42,8 @@ async function showStatus(ctx: CommandContext, direct = false): Promise<void> {
   let me: string | null;
   try { me = ctx.maybeIdentity()?.builder ?? null; } catch { me = null; }
   printLines(ctx.io, renderStatus(s, me));
-  printLines(ctx.io, renderDirectViews(views, (b) => s.builders.find((x) => x.builder === b)));
+  const safeBuilders = terminalSafe(s.builders);
+  printLines(ctx.io, renderDirectViews(terminalSafe(views), (b) => safeBuilders.find((x) => x.builder === b)));
 }
 
 export function opsCommands(y: Argv, run: Run): Argv {
@@ -75,18 +77,18 @@ export function opsCommands(y: Argv, run: Run): Argv {
     'who did what when, from the git history of the coordination files',
     (c) => c
       .option('job', { type: 'string', describe: 'only commits about this job' })
-      .option('builder', { type: 'string', describe: 'only commits by or about this builder' })
+      .option('about', { type: 'string', describe: 'only commits by or about this builder (build2 or 2)' })
       .option('since', { type: 'string', describe: 'only after: a time (2026-11-30T12:00:00Z, 2026-11-30, today) or how long ago (2h, 3d)' })
       .option('action', { type: 'string', describe: 'only this action or family (job.claim, lock)' })
       .option('limit', { type: 'string', default: '50', describe: 'at most N entries, newest first' })
       .example('coord history --job job-20261130-193728-build1-4f9a2c1d', 'the life of one job')
-      .example('coord history --builder build2 --since 1d', 'what build2 did today'),
+      .example('coord history --about build2 --since 1d', 'what build2 did today'),
     run(async (ctx, a) => {
       const now = ctx.clock.now();
       const limit = parseWholeNumber(a.limit, '--limit', 1, 100_000);
       const filter = {
         ...(a.job ? { job: argText(a.job) } : {}),
-        ...(a.builder ? { builder: normalizeBuilderId(argText(a.builder)) ?? argText(a.builder) } : {}),
+        ...(a.about ? { builder: normalizeBuilderId(argText(a.about)) ?? argText(a.about) } : {}),
         ...(a.action ? { action: argText(a.action) } : {}),
         ...(a.since !== undefined ? { since: parseSince(a.since, now) } : {}),
       };
@@ -110,7 +112,7 @@ export function opsCommands(y: Argv, run: Run): Argv {
         const reason = a.reason === undefined ? null : parseText(a.reason, '--reason', 500) || null;
         const { result, commit } = settle(await pauseQueueTx({ repoRoot: ctx.repoRoot(), actor: operatorActor(ctx), clock: ctx.clock }, reason));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, ...result });
-        printLines(ctx.io, result.changed ? 'queue paused: no new claims until coord queue resume' : `queue already paused by ${result.by} since ${result.at}`);
+        printLines(ctx.io, result.changed ? 'queue paused: no new claims until coord queue resume' : safeForTerminal(`queue already paused by ${result.by} since ${result.at}`));
       }),
     )
     .command(
@@ -157,7 +159,7 @@ export function opsCommands(y: Argv, run: Run): Argv {
         const reason = (a.reason === undefined ? '' : parseText(a.reason, '--reason', 500).trim()) || `grounded by hand by ${actor}`;
         const { result, commit } = settle(await groundBuilderTx({ repoRoot: ctx.repoRoot(), actor, clock: ctx.clock }, b, reason, until));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, ...result });
-        printLines(ctx.io, `${b} grounded: ${reason}${result.entry?.until ? ` (until ${result.entry.until})` : ' (until coord builder unground)'}`);
+        printLines(ctx.io, safeForTerminal(`${b} grounded: ${reason}${result.entry?.until ? ` (until ${result.entry.until})` : ' (until coord builder unground)'}`));
       }),
     )
     .command(
@@ -190,7 +192,7 @@ export function opsCommands(y: Argv, run: Run): Argv {
         });
         if (ctx.json) return printJson(ctx.io, { ok: true, commit: s.commit, builders: rows });
         warn(ctx, s.warnings);
-        printLines(ctx.io, renderTable(['BUILDER', 'ARCH', 'LABELS', 'JOBS', 'HEALTH', 'GROUNDED'], rows.map((r) => [
+        printLines(ctx.io, renderTable(['BUILDER', 'ARCH', 'LABELS', 'JOBS', 'HEALTH', 'GROUNDED'], terminalSafe(rows).map((r) => [
           r.builder + (r.configured ? '' : ' (not configured)'), r.arch, r.labels.join(',') || null, `${r.running_jobs}/${r.max_concurrent_jobs}`,
           `${r.health}${r.heartbeat_age_s !== null ? ` (${dur(r.heartbeat_age_s)})` : ''}`,
           r.grounded ? `${r.grounded.reason}${r.grounded.until ? ` until ${r.grounded.until}` : ''}` : null,

@@ -10,6 +10,7 @@ import { addScheduleTx, emptySchedules, removeScheduleTx, setScheduleEnabledTx }
 import type { SchedulesFile } from '../schemas/types.gen.js';
 import { PATHS } from '../store/kinds.js';
 import type { Run } from './cmd-files.js';
+import { terminalSafe } from '../util/terminal-text.js';
 import { printJson, printLines } from './io.js';
 import { jobInputFromArgs, jobTemplateOptions } from './job-options.js';
 import { argText, operatorActor, renderTable, settle, warn } from './ops-edge.js';
@@ -60,7 +61,7 @@ export function scheduleCommands(y: Argv, run: Run): Argv {
         if (ctx.json) return printJson(ctx.io, { ok: true, commit: snap.commit, warnings: snap.warnings, schedules: rows });
         warn(ctx, snap.warnings);
         if (!rows.length) return printLines(ctx.io, 'no schedules');
-        printLines(ctx.io, renderTable(['ID', 'CRON (UTC)', 'TYPE', 'ENABLED', 'LAST SLOT', 'NEXT SLOTS'], rows.map((r) => [
+        printLines(ctx.io, renderTable(['ID', 'CRON (UTC)', 'TYPE', 'ENABLED', 'LAST SLOT', 'NEXT SLOTS'], terminalSafe(rows).map((r) => [
           r.id, r.cron, r.job.type, r.enabled ? 'yes' : 'no', r.last_slot ?? null, r.valid ? r.next_slots.join('\n') || null : `invalid: ${r.problem}`,
         ])));
       }),

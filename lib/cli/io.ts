@@ -4,6 +4,7 @@
  */
 import pc from 'picocolors';
 import { CoordError, formatIssue, type Issue } from '../errors.js';
+import { safeForTerminal } from '../util/terminal-text.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -38,8 +39,9 @@ export function printLines(io: CliIO, lines: string | string[]): void {
   if (text !== '') io.stdout(text.endsWith('\n') ? text : text + '\n');
 }
 
+/** An issue as a human line (terminal-safe: the reason may quote file data). */
 export function issueLine(issue: Issue): string {
-  const line = formatIssue(issue);
+  const line = safeForTerminal(formatIssue(issue));
   return issue.severity === 'warning' ? colour.yellow(line) : line;
 }
 
@@ -54,17 +56,20 @@ export function errorDocument(err: unknown): Record<string, unknown> {
   return { ok: false, error: { code: 'E_INTERNAL', exit_code: 1, message: err instanceof Error ? err.message : String(err) } };
 }
 
-/** Reports an error: one JSON document on stdout with --json, else lines on stderr. */
+/**
+ * Reports an error: one JSON document on stdout with --json, else lines on stderr (made
+ * terminal-safe: a message may quote file data or arguments).
+ */
 export function reportError(io: CliIO, err: unknown, json: boolean, program = 'coord'): void {
   if (json) {
     printJson(io, errorDocument(err));
     return;
   }
   if (err instanceof CoordError) {
-    io.stderr(`${program}: ${colour.red('error')}: ${err.message}\n`);
+    io.stderr(`${program}: ${colour.red('error')}: ${safeForTerminal(err.message)}\n`);
     for (const i of err.issues) io.stderr(`  ${issueLine(i)}\n`);
   } else {
     const e = err as Error;
-    io.stderr(`${program}: internal error: ${e?.stack ?? String(err)}\n`);
+    io.stderr(`${program}: internal error: ${safeForTerminal(e?.stack ?? String(err))}\n`);
   }
 }

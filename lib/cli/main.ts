@@ -4,6 +4,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { CoordError, exitCodeOf } from '../errors.js';
+import { explainNotAGitClone } from '../config/repo.js';
 import { makeContext, type CommandContext } from './context.js';
 import type { Run } from './cmd-files.js';
 import { processIO, reportError, type CliIO } from './io.js';
@@ -58,10 +59,18 @@ export function commandWord(argv: readonly string[]): string | null {
  */
 export async function runCoord(argv: string[], io: CliIO = processIO()): Promise<number> {
   const wantsJson = argv.includes('--json');
+  const word = argv.some((a) => a.startsWith('--get-yargs-completions')) ? null : commandWord(argv);
   let failure: unknown = null;
   const run: Run = (fn) => async (args) => {
     const ctx: CommandContext = makeContext(args, io);
-    await fn(ctx, args);
+    try {
+      await fn(ctx, args);
+    } catch (err) {
+      // git's raw "fatal: not a git repository" → "DIR is not a git clone (no .git): …" (exit 2).
+      let root: string | undefined;
+      try { root = ctx.repoRoot(); } catch { root = undefined; }
+      throw explainNotAGitClone(err, root, io.env);
+    }
   };
   const y: Argv = yargs(argv)
     .scriptName('coord')
@@ -78,10 +87,11 @@ export async function runCoord(argv: string[], io: CliIO = processIO()): Promise
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      failure = err ?? new CoordError('E_USAGE', `${msg}\nRun coord --help for usage.`);
+      // Point at the help of the command that was typed, when it is one we know.
+      const help = word !== null && COMMAND_MODULES.some((m) => m.words.includes(word)) ? `coord ${word} --help` : 'coord --help';
+      failure = err ?? new CoordError('E_USAGE', `${msg}\nRun ${help} for usage.`);
       throw failure;
     });
-  const word = argv.some((a) => a.startsWith('--get-yargs-completions')) ? null : commandWord(argv);
   const only = COMMAND_MODULES.filter((m) => word !== null && m.words.includes(word));
   for (const m of only.length ? only : COMMAND_MODULES) (await m.load())(y, run);
   try {

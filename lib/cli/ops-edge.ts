@@ -5,6 +5,7 @@
 import Table from 'cli-table3';
 import { CoordError } from '../errors.js';
 import type { TxOutcome } from '../tx/transaction.js';
+import { safeForTerminal } from '../util/terminal-text.js';
 import { formatDuration } from '../util/time.js';
 import type { CommandContext } from './context.js';
 import { colour } from './io.js';
@@ -20,26 +21,20 @@ export function settle<R>(out: TxOutcome<R>): { result: R; commit: string | null
   return { result: out.result, commit: out.status === 'committed' || out.status === 'queued' ? out.commit : null };
 }
 
-const ACTOR_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 /**
  * Who an operator command acts as: this builder (DESIGN.md section 2) when the machine is
- * one, else the person's login name ($USER / $LOGNAME), recorded in `created_by`,
- * `locked_by`, `paused.by` and `Coord-Actor`. Never a silent build1.
- * @throws CoordError E_IDENTITY when neither is known
+ * one, else the person's login name ($USER, else $LOGNAME, used as written), recorded in
+ * `created_by`, `locked_by`, `paused.by` and `Coord-Actor`. Never a silent build1.
+ * @throws CoordError E_IDENTITY when neither is known, or the login name is not a valid actor
  */
 export function operatorActor(ctx: CommandContext): string {
-  const id = ctx.maybeIdentity();
-  if (id) return id.builder;
-  const user = (ctx.io.env.USER || ctx.io.env.LOGNAME || '').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 64);
-  if (ACTOR_RE.test(user)) return user;
-  throw new CoordError('E_IDENTITY', 'cannot tell who acts: this machine is not a builder (pass --builder buildN or set COORD_BUILDER) and USER is not set');
+  return ctx.actor();
 }
 
 /** Prints warnings on stderr (human mode; with --json they go into the document). */
 export function warn(ctx: CommandContext, warnings: readonly string[]): void {
   if (ctx.json) return;
-  for (const w of warnings) ctx.io.stderr(`${colour.yellow('warning')}: ${w}\n`);
+  for (const w of warnings) ctx.io.stderr(`${colour.yellow('warning')}: ${safeForTerminal(w)}\n`);
 }
 
 /** A plain table (no colours in borders; NO_COLOR honoured through picocolors). */

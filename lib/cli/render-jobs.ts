@@ -1,10 +1,13 @@
 /**
  * Human output of the jobs commands: the listing table, `show`, the `wait` progress line.
+ * Job records are file data anyone with push access writes: every renderer here shows
+ * them through terminalSafe (lib/util/terminal-text.ts) before adding its own colours.
  */
 import type { JobRecord } from '../jobs/model.js';
 import type { QueuedExplanation } from '../ops/job-explain.js';
 import { jobDurationS, type QueuePlace } from '../ops/queue-stats.js';
 import { parseTimestamp } from '../util/time.js';
+import { terminalSafe } from '../util/terminal-text.js';
 import { colour } from './io.js';
 import { dur, renderTable, statusWord } from './ops-edge.js';
 
@@ -22,7 +25,8 @@ export interface JobRow {
   archived: boolean;
 }
 
-export function jobListTable(rows: JobRow[]): string {
+export function jobListTable(raw: JobRow[]): string {
+  const rows = terminalSafe(raw);
   return renderTable(['ID', 'TYPE', 'PRI', 'STATUS', 'BUILDER', 'AGE', 'DURATION', 'QUEUE'], rows.map((r) => [
     r.id, r.type, r.priority, statusWord(r.status) + (r.archived ? colour.dim(' (archived)') : ''), r.builder, dur(r.age_s), dur(r.duration_s),
     r.queue_position === null ? null : `#${r.queue_position}${r.estimated_wait_s !== null ? ` ~${dur(r.estimated_wait_s)}` : ''}`,
@@ -39,7 +43,9 @@ export interface DescribeOptions {
 
 const line = (k: string, v: string | number | null | undefined) => `${colour.bold(k.padEnd(14))} ${v === null || v === undefined || v === '' ? '-' : String(v)}`;
 
-export function describeJob(j: JobRecord, o: DescribeOptions): string[] {
+export function describeJob(raw: JobRecord, rawOptions: DescribeOptions): string[] {
+  const j = terminalSafe(raw);
+  const o = terminalSafe(rawOptions);
   const out = [
     line('id', j.id + (o.archived ? colour.dim(' (archived)') : '')),
     line('type', j.type),
@@ -77,7 +83,8 @@ export function describeJob(j: JobRecord, o: DescribeOptions): string[] {
 }
 
 /** The one-line progress of `jobs wait` (terminal only). */
-export function waitLine(jobs: JobRecord[], elapsedMs: number, now: number): string {
+export function waitLine(raw: JobRecord[], elapsedMs: number, now: number): string {
+  const jobs = terminalSafe(raw);
   const head = `waiting ${dur(Math.round(elapsedMs / 1000))}: `;
   if (jobs.length === 1) {
     const j = jobs[0];
@@ -90,8 +97,8 @@ export function waitLine(jobs: JobRecord[], elapsedMs: number, now: number): str
 }
 
 /** One line per job at the end of `jobs wait`. */
-export function waitSummary(jobs: JobRecord[], now: number): string[] {
-  return jobs.map((j) => {
+export function waitSummary(raw: JobRecord[], now: number): string[] {
+  return terminalSafe(raw).map((j) => {
     const b = j.assigned_to ?? j.history?.at(-1)?.builder ?? null;
     const extra = j.status === 'completed' ? '' : `${j.exit_code !== null ? ` exit ${j.exit_code}` : ''}${j.error ? `: ${j.error}` : ''}`;
     return `${j.id} ${statusWord(j.status)}${b ? ` on ${b}` : ''}${jobDurationS(j, now) !== null ? ` in ${dur(jobDurationS(j, now))}` : ''}${extra}`;

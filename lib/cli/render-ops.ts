@@ -1,8 +1,11 @@
 /**
- * Human output of `coord status`, `history`, `builder list`, `queue status`.
+ * Human output of `coord status`, `history`, `builder list`, `queue status`. Everything
+ * read from files or commit messages is shown through terminalSafe
+ * (lib/util/terminal-text.ts) before colours are added.
  */
 import type { FleetStatus, QueueTotals } from '../ops/fleet-status.js';
 import type { HistoryEntry } from '../ops/history.js';
+import { terminalSafe } from '../util/terminal-text.js';
 import { colour } from './io.js';
 import { dur, healthWord, renderTable } from './ops-edge.js';
 
@@ -10,17 +13,20 @@ const pct = (v: number | null) => (v === null ? null : `${Math.round(v)}%`);
 const mb = (v: number | null) => (v === null ? null : v >= 10240 ? `${Math.round(v / 1024)} GB` : `${Math.round(v)} MB`);
 
 /** `3 queued, 1 running, …` (zero counts left out). */
-export function queueLine(q: QueueTotals): string {
+export function queueLine(raw: QueueTotals): string {
+  const q = terminalSafe(raw);
   const parts = Object.entries(q.by_status).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`);
   return `${parts.join(', ') || 'empty'}${q.paused ? colour.yellow(` — ${pausedLine(q)}`) : ''}`;
 }
 
 /** `PAUSED by alice since T (reason)`, or '' when not paused. */
-export function pausedLine(q: QueueTotals): string {
+export function pausedLine(raw: QueueTotals): string {
+  const q = terminalSafe(raw);
   return q.paused ? `PAUSED by ${q.paused.by} since ${q.paused.at}${q.paused.reason ? ` (${q.paused.reason})` : ''}` : '';
 }
 
-export function renderStatus(s: FleetStatus & { warnings: string[] }, me: string | null): string[] {
+export function renderStatus(raw: FleetStatus & { warnings: string[] }, me: string | null): string[] {
+  const s = terminalSafe(raw);
   const rows = s.builders.map((b) => [
     b.builder + (b.builder === me ? colour.dim(' (me)') : ''),
     healthWord(b.health),
@@ -43,8 +49,8 @@ export function renderStatus(s: FleetStatus & { warnings: string[] }, me: string
   return out;
 }
 
-export function renderHistory(entries: HistoryEntry[]): string {
-  return renderTable(['TIME', 'ACTOR', 'ACTION', 'SUMMARY'], entries.map((e) => [
+export function renderHistory(raw: HistoryEntry[]): string {
+  return renderTable(['TIME', 'ACTOR', 'ACTION', 'SUMMARY'], terminalSafe(raw).map((e) => [
     e.time, e.actor, e.coord ? e.action : colour.dim(e.action),
     e.summary + (e.trailers.reason && !e.summary.includes(e.trailers.reason) ? colour.dim(` — ${e.trailers.reason}`) : ''),
   ]));

@@ -24,6 +24,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CoordError, type Issue } from '../errors.js';
 import { git } from '../git/run.js';
+import { fetchBranch, resolveCommit, trackingRef } from '../git/repo.js';
 import {
   builderEntryFrom, DERIVED_FILES, extendBuildConfig, findNames, heartbeatBranches, type ObsoleteItem,
 } from '../migration/legacy-layout.js';
@@ -143,12 +144,37 @@ async function trackedPaths(repoRoot: string, paths: string[]): Promise<string[]
 }
 
 /**
- * Plans and (unless a dry run) applies the migration.
+ * Fetches the remote's `main` and refuses when this clone lacks commits it has: the
+ * migration (and its dry-run report) would judge a stale working tree, and the commit would
+ * not fast-forward. A clone without that remote, or a remote that cannot be fetched, is
+ * migrated as it is (returned as a warning).
+ * @throws CoordError E_CONTENTION (exit 4) when HEAD is behind or has diverged; nothing changed
+ */
+async function requireUpToDate(repoRoot: string, remote: string): Promise<Issue[]> {
+  if ((await git(repoRoot, ['remote', 'get-url', remote], { allowFailure: true })).exitCode !== 0) return [];
+  const spec = { remote, branch: 'main' };
+  const fail = await fetchBranch(repoRoot, spec);
+  if (fail) return [{ file: `${remote}/main`, pointer: '', reason: `could not fetch (${fail.stderr.trim().split('\n')[0] ?? 'unreachable'}); migrated this clone as it is, which may be behind`, severity: 'warning' }];
+  const upstream = await resolveCommit(repoRoot, trackingRef(spec));
+  const head = await resolveCommit(repoRoot, 'HEAD');
+  if (!upstream || !head || upstream === head) return [];
+  if ((await git(repoRoot, ['merge-base', '--is-ancestor', upstream, head], { allowFailure: true })).exitCode === 0) return [];
+  const behind = (await git(repoRoot, ['merge-base', '--is-ancestor', head, upstream], { allowFailure: true })).exitCode === 0;
+  throw new CoordError('E_CONTENTION', behind
+    ? `your clone is behind the remote's main (${remote}/main has commits HEAD lacks): run coord sync first, then coord migrate again; nothing was changed`
+    : `your clone and ${remote}/main have diverged: run git pull (or coord sync), then coord migrate again; nothing was changed`, { details: { head, upstream } });
+}
+
+/**
+ * Plans and (unless a dry run) applies the migration, after checking the clone is not
+ * behind the remote's main (a dry run too: it would show a stale diff).
  * @throws CoordError E_INVALID (with every issue) when a file cannot be migrated; nothing is written then
+ * @throws CoordError E_CONTENTION when the clone is behind or has diverged from the remote's main
  */
 export async function migrateRepository(opts: MigrateOptions): Promise<MigrateResult> {
   const { repoRoot } = opts;
   const remote = opts.remote ?? 'origin';
+  const fetchWarnings = existsSync(path.join(repoRoot, '.git')) ? await requireUpToDate(repoRoot, remote) : [];
   const files = await listCoordinationFiles(repoRoot);
   const cfgBytes = await readRepoFile(repoRoot, PATHS.buildConfig).catch(() => null);
   const ctx0 = contextFromConfigBytes(cfgBytes, opts.now);
@@ -168,7 +194,7 @@ export async function migrateRepository(opts: MigrateOptions): Promise<MigrateRe
 
   const changes: (MigrateChange & { text: string })[] = [];
   const errors: Issue[] = [];
-  const warnings: Issue[] = [];
+  const warnings: Issue[] = [...fetchWarnings];
   let jobsValue: unknown = null;
   for (const rel of files) {
     let bytes: Buffer | null;

@@ -4,15 +4,20 @@
  * validating them; fast-forward the working tree when clean. With `--commit`, the
  * person's uncommitted edits to coordination files are validated and committed through
  * the transaction engine, merged record by record with whatever reached the remote since
- * (never a blind overwrite).
+ * (never a blind overwrite). A file that is invalid on the remote (pushed past the hooks)
+ * can be repaired the same way: fast-forward to the broken version, fix the file until
+ * `coord validate` passes, then `coord sync --commit` (see {@link commitRepairs}).
  */
 import { CoordError, type Issue } from '../errors.js';
 import { classifyPushFailure, classifyTransportFailure } from '../git/classify.js';
-import { DEFAULT_REMOTE, fetchBranch, pushFastForward, readFilesAt, resolveCommit, trackingRef, updateRef, deleteRef, type RemoteSpec } from '../git/repo.js';
+import {
+  commitIdentity, commitTree, DEFAULT_REMOTE, fetchBranch, pushFastForward, readFilesAt, resolveCommit, trackingRef, updateRef, deleteRef,
+  writeTreeWithChanges, type RemoteSpec,
+} from '../git/repo.js';
 import { git } from '../git/run.js';
 import { fastForwardWorkTree, recordLastLeft, type WorkTreeOutcome } from '../git/worktree.js';
 import { mergeCoordinationFile } from '../merge/merge-records.js';
-import { checkCoordinationFile } from '../store/check.js';
+import { checkCoordinationFile, type CheckContext } from '../store/check.js';
 import { contextFromConfigBytes } from '../store/context.js';
 import { readRepoFile, writeFileAtomic } from '../store/files.js';
 import { kindOfPath, PATHS } from '../store/kinds.js';
@@ -20,7 +25,7 @@ import { lostRecords } from '../store/record-loss.js';
 import { backoffDelay, sleep } from '../tx/backoff.js';
 import { withLocalLock } from '../tx/local-lock.js';
 import { PENDING_REF, pendingCommits, replayOnto } from '../tx/pending.js';
-import { runTransaction } from '../tx/transaction.js';
+import { commitMessage, runTransaction } from '../tx/transaction.js';
 
 export interface SyncOptions {
   repoRoot: string;
@@ -29,6 +34,12 @@ export interface SyncOptions {
   actor: string | null;
   now: () => number;
   remote?: RemoteSpec;
+  /**
+   * With `commit`: allow jobs/messages to disappear without being archived (a deliberate
+   * clean-up; `--allow-removal` or COORD_ALLOW_REMOVAL=1, as for the pre-commit hook).
+   * Default false: such an edit is refused (E_INVALID) and nothing changes.
+   */
+  allowRemoval?: boolean;
 }
 
 export interface SyncReport {
@@ -41,6 +52,10 @@ export interface SyncReport {
   commit: string | null;
   worktree: WorkTreeOutcome;
   remote_head: string | null;
+  /** Files that were invalid on the remote and were replaced by the working tree's version. */
+  repaired_files: string[];
+  /** Things the person should know (e.g. record loss not checkable for a repaired file). */
+  warnings: string[];
 }
 
 const MERGEABLE = new Set(['jobs', 'messages', 'locks', 'schedules']);
@@ -107,7 +122,7 @@ async function validateLocalCommits(repoRoot: string, upstream: string, head: st
 export async function syncRepository(opts: SyncOptions): Promise<SyncReport> {
   const spec = opts.remote ?? DEFAULT_REMOTE;
   const { repoRoot } = opts;
-  const report: SyncReport = { pushed_pending: 0, pushed_local: 0, committed_files: [], commit: null, worktree: { moved: false, reason: 'not attempted' }, remote_head: null };
+  const report: SyncReport = { pushed_pending: 0, pushed_local: 0, committed_files: [], commit: null, worktree: { moved: false, reason: 'not attempted' }, remote_head: null, repaired_files: [], warnings: [] };
   await withLocalLock(repoRoot, async () => {
     const ff = await fetchBranch(repoRoot, spec);
     if (ff) {
@@ -175,12 +190,27 @@ async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncRepo
     base.set(f, bb ? checkCoordinationFile(f, bb, ctx).value ?? null : null);
   }
   if (issues.length) throw new CoordError('E_INVALID', 'your edits are invalid; nothing was committed', { issues });
+  // Files broken on the remote are replaced as a whole first (no record merge is possible
+  // with an unparsable version); the other edits then go through the transaction engine.
+  const repair = await commitRepairs(opts, spec, files, mineBytes, ctx, head);
+  if (repair) {
+    report.repaired_files = repair.files;
+    report.warnings.push(...repair.warnings);
+    report.commit = repair.commit;
+    report.committed_files = [...repair.files];
+  }
+  const rest = files.filter((f) => !repair?.files.includes(f));
+  if (!rest.length) {
+    if (repair) await adoptCommit(repoRoot, spec, head, repair.commit, files);
+    return;
+  }
   const out = await runTransaction({
-    repoRoot, actor: opts.actor ?? 'operator', action: 'edit.commit', paths: files, remote: spec, updateWorkTree: false,
+    repoRoot, actor: opts.actor ?? 'operator', action: 'edit.commit', paths: rest, remote: spec, updateWorkTree: false,
+    ...(opts.allowRemoval ? { allowRemoval: true } : {}),
     mutate: (state) => {
       const writes = new Map<string, unknown>();
       const conflicts: string[] = [];
-      for (const f of files) {
+      for (const f of rest) {
         const kind = kindOfPath(f)!;
         const theirs = state.files.get(f) ?? null;
         const b = base.get(f) ?? null;
@@ -196,26 +226,123 @@ async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncRepo
         }
       }
       if (conflicts.length) return { kind: 'refuse', refusal: { code: 'E_CONTENTION', message: `your edits conflict with the remote:\n  ${conflicts.join('\n  ')}` } };
-      return { kind: 'commit', writes, summary: files.join(' '), result: [...writes.keys()] };
+      return { kind: 'commit', writes, summary: rest.join(' '), result: [...writes.keys()] };
     },
   });
   if (out.status === 'refused') throw new CoordError(out.refusal.code, out.refusal.message);
-  if (out.status !== 'committed') return;
+  if (out.status !== 'committed') {
+    if (repair) await adoptCommit(repoRoot, spec, head, repair.commit, files);
+    return;
+  }
   report.commit = out.commit;
   report.committed_files = files;
-  // The edits are on the remote now: bring the working tree to that commit, keeping the
-  // edited files (whose committed content may include records merged from the remote).
-  const committed = await readFilesAt(repoRoot, out.commit, files);
+  await adoptCommit(repoRoot, spec, head, out.commit, files);
+}
+
+/**
+ * The edits are on the remote now: bring the working tree to `commit`, keeping the edited
+ * files (whose committed content may include records merged from the remote).
+ */
+async function adoptCommit(repoRoot: string, spec: RemoteSpec, head: string | null, commit: string, files: readonly string[]): Promise<void> {
+  const committed = await readFilesAt(repoRoot, commit, files);
   for (const f of files) {
     const b = committed.get(f);
     if (b) await writeFileAtomic(repoRoot, f, b.toString('utf8'));
   }
   await git(repoRoot, ['update-index', '--add', '--', ...files], { allowFailure: true });
   if (head) {
-    const rt = await git(repoRoot, ['read-tree', '-m', '-u', head, out.commit], { allowFailure: true });
+    const rt = await git(repoRoot, ['read-tree', '-m', '-u', head, commit], { allowFailure: true });
     if (rt.exitCode === 0) {
-      const upd = await git(repoRoot, ['update-ref', `refs/heads/${spec.branch}`, out.commit, head], { allowFailure: true });
-      if (upd.exitCode === 0) await recordLastLeft(repoRoot, out.commit);
+      const upd = await git(repoRoot, ['update-ref', `refs/heads/${spec.branch}`, commit, head], { allowFailure: true });
+      if (upd.exitCode === 0) await recordLastLeft(repoRoot, commit);
     }
   }
+}
+
+/** How many commits back {@link lastValidVersion} looks. */
+const REPAIR_HISTORY_DEPTH = 50;
+
+/**
+ * The newest version of `file` on `ref` (within {@link REPAIR_HISTORY_DEPTH} commits that
+ * touch it) that passes validation: its value, or undefined when none was found.
+ */
+async function lastValidVersion(repoRoot: string, ref: string, file: string, ctx: CheckContext): Promise<{ value: unknown; commit: string } | undefined> {
+  const log = await git(repoRoot, ['log', '--format=%H', `-n${REPAIR_HISTORY_DEPTH}`, ref, '--', file], { allowFailure: true });
+  for (const c of log.stdout.split('\n').filter(Boolean)) {
+    const b = (await readFilesAt(repoRoot, c, [file])).get(file) ?? null;
+    if (b === null) return { value: null, commit: c };
+    const r = checkCoordinationFile(file, b, ctx);
+    if (r.ok) return { value: r.value, commit: c };
+  }
+  return undefined;
+}
+
+/**
+ * Repairs coordination files that are invalid on the remote (someone pushed a syntax error
+ * past the hooks) with the working tree's valid version. Allowed only when the person
+ * edited on top of that very broken version (HEAD holds the same bytes as the remote), so
+ * nothing pushed since can be overwritten unseen; the commit is still a compare-and-swap
+ * push (retried only while the remote still holds the broken bytes). Records of the newest
+ * valid earlier version that the repair drops are refused like any record loss, unless
+ * `allowRemoval`; when no valid earlier version is found a warning says so.
+ * @returns null when no edited file is invalid on the remote
+ * @throws CoordError E_INVALID when HEAD is not at the broken version (with the steps to
+ *   follow) or records would be lost; E_CONTENTION when the remote changed the file meanwhile
+ */
+async function commitRepairs(
+  opts: SyncOptions, spec: RemoteSpec, files: readonly string[], mineBytes: ReadonlyMap<string, Buffer | null>, ctx: CheckContext, head: string | null,
+): Promise<{ files: string[]; commit: string; warnings: string[] } | null> {
+  const { repoRoot } = opts;
+  const upstream = await resolveCommit(repoRoot, trackingRef(spec));
+  if (!upstream) return null;
+  const remoteBytes = await readFilesAt(repoRoot, upstream, [PATHS.buildConfig, ...files]);
+  const remoteCtx = contextFromConfigBytes(remoteBytes.get(PATHS.buildConfig) ?? null, opts.now());
+  const broken = files.filter((f) => {
+    const b = remoteBytes.get(f) ?? null;
+    return b !== null && !checkCoordinationFile(f, b, remoteCtx).ok;
+  });
+  if (!broken.length) return null;
+  const atHead = head ? await readFilesAt(repoRoot, head, broken) : new Map<string, Buffer | null>();
+  const behind = broken.filter((f) => !(atHead.get(f) ?? null)?.equals(remoteBytes.get(f)!));
+  if (behind.length) {
+    throw new CoordError('E_INVALID',
+      `${behind.join(', ')} is invalid on ${spec.remote}/${spec.branch}, and your clone is not at that broken version, so your edit cannot be checked against it. ` +
+      'To repair it: run coord sync (fast-forward to the broken version), fix the file until coord validate passes, then coord sync --commit. Nothing was committed.',
+      { details: { files: behind } });
+  }
+  const warnings: string[] = [];
+  const issues: Issue[] = [];
+  const changes = new Map<string, string>();
+  for (const f of broken) {
+    const r = checkCoordinationFile(f, mineBytes.get(f)!, ctx);
+    changes.set(f, r.canonical!);
+    const kind = kindOfPath(f);
+    if (kind !== 'jobs' && kind !== 'messages') continue;
+    const prev = await lastValidVersion(repoRoot, upstream, f, remoteCtx);
+    if (prev === undefined) {
+      warnings.push(`${f}: no valid earlier version in its last ${REPAIR_HISTORY_DEPTH} commits; could not check that the repair keeps every record`);
+    } else if (!opts.allowRemoval) {
+      issues.push(...lostRecords(kind, f, prev.value, r.value, new Set()).map((i) => ({ ...i, reason: `${i.reason} (compared with the last valid version, ${prev.commit.slice(0, 12)})` })));
+    }
+  }
+  if (issues.length) throw new CoordError('E_INVALID', 'your repair would lose records; nothing was committed', { issues });
+  const actor = opts.actor ?? 'operator';
+  const who = await commitIdentity(repoRoot, actor);
+  const brokenBytes = new Map(broken.map((f) => [f, remoteBytes.get(f)!]));
+  const commit = await pushLoop(repoRoot, spec, async (base) => {
+    if (!base) throw new CoordError('E_CONTENTION', `${spec.remote}/${spec.branch} is gone; run coord sync`);
+    if (base !== upstream) {
+      // Someone pushed meanwhile: repair only while the remote still holds the bytes we fixed.
+      const now = await readFilesAt(repoRoot, base, broken);
+      const changed = broken.filter((f) => !(now.get(f) ?? null)?.equals(brokenBytes.get(f)!));
+      if (changed.length) {
+        throw new CoordError('E_CONTENTION', `${changed.join(', ')} changed on ${spec.remote}/${spec.branch} while repairing; run coord sync, check the file, then coord sync --commit again. Nothing was committed.`);
+      }
+    }
+    const tree = await writeTreeWithChanges(repoRoot, base, changes);
+    const msg = commitMessage(actor, 'edit.repair', broken.join(' '), broken, { Reason: 'replaces a version that is invalid on the remote' });
+    return commitTree(repoRoot, tree, [base], msg, who, opts.now());
+  });
+  if (!commit || commit === upstream) throw new CoordError('E_INTERNAL', 'repair commit was not made');
+  return { files: broken, commit, warnings };
 }

@@ -11,6 +11,8 @@ import { contextFromConfigBytes } from '../store/context.js';
 import { readRepoFile, repoRelative } from '../store/files.js';
 import { BUILDER_DIR_RE, kindOfPath, PATHS } from '../store/kinds.js';
 import { lostRecords, recordsOf } from '../store/record-loss.js';
+import { closestKey } from '../store/semantics.js';
+import { notAGitClone } from '../config/repo.js';
 
 export interface FileReport {
   file: string;
@@ -55,6 +57,8 @@ export async function listCoordinationFiles(repoRoot: string): Promise<string[]>
   return out.sort();
 }
 
+const COORDINATION_FILES = 'coordination/*.json, build<N>/status.json, build<N>/heartbeat.json, shared/*.json, coordination/archive/*.json';
+
 function report(file: string, issues: Issue[], legacy: string[] = []): FileReport {
   return { file, ok: !issues.some((i) => i.severity === 'error'), legacy, issues };
 }
@@ -64,9 +68,13 @@ async function checkWorkingTree(opts: ValidateOptions): Promise<FileReport[]> {
   if (opts.files.length) {
     files = opts.files.map((f) => repoRelative(opts.repoRoot, f, opts.cwd));
     for (const [i, rel] of files.entries()) {
-      if (!kindOfPath(rel)) {
-        throw new CoordError('E_USAGE', `${opts.files[i]}: not a coordination file (coordination/*.json, build<N>/status.json, build<N>/heartbeat.json, shared/*.json, coordination/archive/*.json)`);
+      if (kindOfPath(rel)) continue;
+      // A name that is no coordination file: a typo (nothing there, exit 5) or the wrong file (exit 2).
+      if (!(await fs.lstat(path.join(opts.repoRoot, rel)).then(() => true, () => false))) {
+        const near = closestKey(rel, await listCoordinationFiles(opts.repoRoot), 2);
+        throw new CoordError('E_NOT_FOUND', `${opts.files[i]}: no such file${near ? ` (did you mean ${near}?)` : ''}; coord validate with no FILE checks every coordination file`);
       }
+      throw new CoordError('E_USAGE', `${opts.files[i]}: not a coordination file (${COORDINATION_FILES})`);
     }
   } else {
     files = await listCoordinationFiles(opts.repoRoot);
@@ -105,6 +113,10 @@ async function showBytes(repoRoot: string, spec: string): Promise<Buffer | null>
 async function checkStaged(opts: ValidateOptions): Promise<FileReport[]> {
   const { repoRoot } = opts;
   const diff = await git(repoRoot, ['diff', '--cached', '--name-status', '--no-renames', '-z'], { allowFailure: true });
+  // No index to judge: say so (a silent "0 files checked" would pass anything).
+  if (diff.exitCode !== 0) {
+    throw notAGitClone(repoRoot, process.env) ?? new CoordError('E_GIT', `--staged: cannot read the git index of ${repoRoot}: ${diff.stderr.trim()}`);
+  }
   const parts = diff.stdout.split('\0').filter(Boolean);
   const changed: { status: string; file: string }[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) changed.push({ status: parts[i], file: parts[i + 1] });

@@ -5,6 +5,8 @@
  * invalid file pushed by someone) are logged and shown as `degraded`; the daemon never
  * exits on them. SIGTERM/SIGINT drain: stop claiming, let jobs finish for
  * `policy.drain_timeout_s`, then stop and requeue them, beat `offline`, exit 0.
+ * One daemon per builder and fleet on a machine: {@link Daemon.run} takes the daemon lock
+ * (./daemon-lock.ts) first and refuses (E_LOCK_HELD) while another live daemon holds it.
  */
 import path from 'node:path';
 import type { StatusFile } from '../schemas/types.gen.js';
@@ -23,6 +25,7 @@ import { killJobTree } from './process-tree.js';
 import { machineFacts, readSystemFigures } from './system.js';
 import { buildHeartbeat, buildStatus, statusNeedsWrite, type StatusInput } from './status.js';
 import * as tx from './transactions.js';
+import { acquireDaemonLock, liveDaemonHolder, type DaemonLock } from './daemon-lock.js';
 
 export interface DaemonOptions {
   repoRoot: string;
@@ -70,6 +73,7 @@ export class Daemon {
   private readonly startedAt: number;
   private wake: (() => void) | null = null;
   private stateDir = '';
+  private lock: DaemonLock | null = null;
 
   constructor(o: DaemonOptions) {
     this.o = o;
@@ -107,8 +111,11 @@ export class Daemon {
     if (fail) this.setDegraded(`remote unreachable: ${classifyTransportFailure(fail).detail.split('\n')[0]}`);
     let state: FleetState | null = null;
     try { state = await readFleetState(this.o.repoRoot, this.spec, this.o.builder, this.clock.now()); } catch (err) { this.setDegraded((err as Error).message); }
+    // Alive: a live process holds this builder's daemon lock (the heartbeat never takes
+    // it), or status.json names a live pid other than ours (a daemon of an older version).
+    const holder = await liveDaemonHolder(this.o.repoRoot, this.o.builder, this.spec.remote).catch(() => null);
     const pid = state?.ownStatus?.daemon?.pid;
-    const daemonAlive = Boolean(pid && pid !== process.pid && (() => { try { process.kill(pid, 0); return true; } catch { return false; } })());
+    const daemonAlive = Boolean((holder && holder.pid !== process.pid) || (pid && pid !== process.pid && (() => { try { process.kill(pid, 0); return true; } catch { return false; } })()));
     this.lastBeat = 0;
     if (daemonAlive) {
       const seq = await tx.nextSequence(this.o.repoRoot, this.o.builder);
@@ -128,9 +135,24 @@ export class Daemon {
     return { published: this.lastBeat > 0, statusWritten: after?.ownStatus?.updated_at !== before, daemonAlive };
   }
 
-  /** Runs until stopped (or one cycle with `once`). Never rejects on loop errors. */
+  /**
+   * Runs until stopped (or one cycle with `once`), holding the daemon lock of this builder
+   * for the whole run. Never rejects on loop errors.
+   * @throws CoordError E_LOCK_HELD (exit 4), before anything is written, when another live
+   *   daemon of this builder (same clone, or another clone of the same fleet) holds the lock
+   */
   async run(): Promise<void> {
     this.stateDir = await coordStateDir(this.o.repoRoot);
+    this.lock = await acquireDaemonLock(this.o.repoRoot, this.o.builder, this.startedAt, this.spec.remote);
+    try {
+      await this.runLocked();
+    } finally {
+      this.lock.release();
+      this.lock = null;
+    }
+  }
+
+  private async runLocked(): Promise<void> {
     this.log(`daemon started (pid ${process.pid})`);
     let drainDeadline = 0;
     for (;;) {
@@ -248,19 +270,28 @@ export class Daemon {
    * never expire them — this builder keeps beating — so the daemon gives them up itself:
    * it kills what is left of that attempt's process tree (found by its tags) and ends the
    * attempt as a lost lease, requeued while attempts are left. Runs before reporting, so a
-   * job that just finished here is still in `active`. Skipped while status.json names
-   * another live daemon process of this builder.
+   * job that just finished here is still in `active`.
+   *
+   * Only while this process holds the daemon lock (no other live daemon of this builder on
+   * this machine), and only for a claim that is provably nobody's: claimed before this
+   * process started, and its lease not renewed since — judged once a live owner would have
+   * renewed it (`lease_ttl_s / 3` after its last renewal, plus a poll and slack), so a
+   * daemon of the same builder elsewhere (a misconfigured second machine) keeps its job.
    */
   private async recoverOrphans(state: FleetState | null): Promise<void> {
-    if (!state) return;
-    // Another live daemon of this builder on this machine (two started by mistake) owns them.
-    const pid = state.ownStatus?.daemon?.pid;
-    if (pid && pid !== process.pid && (() => { try { process.kill(pid, 0); return true; } catch { return false; } })()) return;
+    if (!state || !this.lock) return;
+    const now = this.clock.now();
+    const ttlMs = state.policy.lease_ttl_s * 1000;
+    const renewWindowMs = Math.max(ttlMs / 2, ttlMs / 3 + 5000);
     for (const j of state.jobs.jobs) {
       if (j.status !== 'running' || j.assigned_to !== this.o.builder || this.active.has(j.id)) continue;
       const attempt = j.attempt ?? 0;
+      const claimedAt = parseTimestamp((j.history ?? []).find((h) => h.attempt === attempt)?.claimed_at ?? j.started_at ?? '');
+      if (claimedAt !== null && claimedAt >= this.startedAt) continue; // claimed since this daemon started
+      const writer = leaseWriterTime(j.lease_expires_at, state.policy.lease_ttl_s);
+      if (writer !== null && (writer >= this.startedAt || now < writer + renewWindowMs)) continue; // renewed lately: may have a live owner
       await killJobTree(undefined, { jobId: j.id, builder: this.o.builder, attempt }, 2000);
-      if (await tx.expire(this.o.repoRoot, this.spec, j.id, attempt, this.o.builder)) {
+      if (await tx.recoverOrphan(this.o.repoRoot, this.spec, j.id, attempt, this.o.builder, j.lease_expires_at ?? null)) {
         this.log(`requeued ${j.id}: attempt ${attempt} was claimed by an earlier run of this daemon that never reported it`);
       }
     }

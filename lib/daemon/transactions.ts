@@ -110,6 +110,36 @@ export async function expire(repoRoot: string, remote: RemoteSpec, id: string, a
 }
 
 /**
+ * Ends attempt `attempt` of `id`, running on `builder`, that an earlier run of `builder`'s
+ * daemon claimed and never reported (SIGKILL, crash, power loss): requeued while attempts
+ * are left (else failed; cancelled when a cancel was requested), the attempt recorded as
+ * `lease_lost` with "claimed by an earlier run of <builder>'s daemon that never reported it".
+ * Fenced: a no-op unless the job is still running on `builder` at that attempt with the
+ * same `lease_expires_at` (a renewal meanwhile proves a live owner).
+ * @returns true when committed
+ */
+export async function recoverOrphan(repoRoot: string, remote: RemoteSpec, id: string, attempt: number, builder: string, leaseExpiresAt: string | null): Promise<boolean> {
+  const why = `claimed by an earlier run of ${builder}'s daemon that never reported it`;
+  const out = await runTransaction({
+    repoRoot, remote, actor: builder, action: 'job.expire', paths: [PATHS.jobs],
+    mutate: (s, now) => {
+      const cur = jobsOf(s).jobs.find((j) => j.id === id);
+      if (!cur || cur.status !== 'running' || cur.assigned_to !== builder || cur.attempt !== attempt || (cur.lease_expires_at ?? null) !== leaseExpiresAt) return { kind: 'noop', result: false };
+      const t = expireLease(jobsOf(s), id, attempt, now, builder);
+      if (!t.ok) return { kind: 'noop', result: false };
+      const job = {
+        ...t.job,
+        history: t.job.history.map((h) => (h.attempt === attempt ? { ...h, error: why } : h)),
+        error: t.job.error ? t.job.error.replace(`lease of ${builder} expired (attempt ${attempt})`, `attempt ${attempt} ${why}`) : t.job.error,
+      };
+      const doc = { ...t.doc, jobs: t.doc.jobs.map((j) => (j.id === id ? job : j)) };
+      return { kind: 'commit', writes: new Map([[PATHS.jobs, doc]]), summary: `${id} attempt ${attempt} (orphaned by an earlier run)`, trailers: { Job: id }, result: true };
+    },
+  });
+  return out.status === 'committed';
+}
+
+/**
  * Writes this builder's status.json and heartbeat.json on main (queued when offline) —
  * only when the content differs from main's (timestamps and figures aside) or
  * `mainEveryS` has passed, judged on the transaction's fresh state; `force` always writes.

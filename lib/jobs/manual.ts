@@ -8,6 +8,7 @@
  * transaction, so it is re-decided on the fresh state after every lost compare-and-swap
  * and two builders can never both win a job.
  */
+import { assertConfiguredBuilder } from '../config/identity.js';
 import type { Policy } from '../config/policy.js';
 import type { RemoteSpec } from '../git/repo.js';
 import type { BuildConfigFile, JobsFile, LocksFile } from '../schemas/types.gen.js';
@@ -96,9 +97,11 @@ const jobsOf = (s: TxState): JobsFile => (s.files.get(PATHS.jobs) as JobsFile | 
  * heartbeat stops too (DESIGN.md section 5), so keep `coord heartbeat` in cron while the
  * script runs the job, and end it with {@link completeClaimedJobTx}.
  * @returns the claimed job, or `job: null` with the reason nothing was claimed (no commit then)
- * @throws CoordError E_INVALID (a file invalid on the remote), E_UNREACHABLE, E_CONTENTION
+ * @throws CoordError E_IDENTITY (exit 2, nothing written) when shared/build_config.json does
+ *   not list `builder`; E_INVALID (a file invalid on the remote), E_UNREACHABLE, E_CONTENTION
  */
 export async function claimNextJobTx(o: ManualJobOptions): Promise<TxOutcome<ManualClaimResult>> {
+  await assertConfiguredBuilder(o.repoRoot, { builder: o.builder }, o.remote?.remote, o.remote?.branch);
   return runTransaction<ManualClaimResult>({
     repoRoot: o.repoRoot, actor: o.builder, action: 'job.claim', paths: [PATHS.jobs, PATHS.locks], clock: o.clock,
     ...(o.remote ? { remote: o.remote } : {}),
@@ -154,9 +157,11 @@ export function decideManualCompletion(builder: string, jobs: JobsFile, c: Manua
 /**
  * Ends a job this builder claimed by hand, in one transaction (`job.complete`).
  * @returns refused E_NOT_FOUND (unknown id) or E_INVALID_STATE (not running on this builder)
- * @throws CoordError E_INVALID, E_UNREACHABLE, E_CONTENTION
+ * @throws CoordError E_IDENTITY (exit 2, nothing written) when shared/build_config.json does
+ *   not list `builder`; E_INVALID, E_UNREACHABLE, E_CONTENTION
  */
 export async function completeClaimedJobTx(o: ManualJobOptions, c: ManualCompletion): Promise<TxOutcome<JobRecord>> {
+  await assertConfiguredBuilder(o.repoRoot, { builder: o.builder }, o.remote?.remote, o.remote?.branch);
   return runTransaction<JobRecord>({
     repoRoot: o.repoRoot, actor: o.builder, action: 'job.complete', paths: [PATHS.jobs], clock: o.clock,
     ...(o.remote ? { remote: o.remote } : {}),

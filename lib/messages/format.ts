@@ -1,10 +1,13 @@
 /**
  * Human renderings of messages (the command line prints them; `--json` prints records).
- * Pure: strings in, strings out. Times are shown in UTC, as stored.
+ * Pure: strings in, strings out. Times are shown in UTC, as stored. Every text taken from
+ * a message is made terminal-safe (control and bidi characters shown as escapes;
+ * lib/util/terminal-text.ts): these lines go to a person's terminal.
  */
 import { formatTo, recipientsOf, type Message } from './model.js';
 import type { ThreadEntry } from './lookup.js';
 import { bodyLines } from './subject.js';
+import { terminalSafe } from '../util/terminal-text.js';
 
 /** `2026-11-30 19:37` from a stored timestamp. */
 export function shortTime(ts: string): string {
@@ -31,7 +34,9 @@ function tags(m: Message, who: string | null): string {
  * One line per message: unread mark (`*`), id, time, sender → recipients, flags, subject.
  * @param who whose read state the mark shows (null: no mark)
  */
-export function listLine(m: Message, who: string | null): string {
+export function listLine(raw: Message, who: string | null): string {
+  const m = terminalSafe(raw);
+  who = who === null ? null : terminalSafe(who);
   const mark = who === null ? '' : forWho(m, who) && !m.read_by.includes(who) ? '* ' : '  ';
   return `${mark}${m.id}  ${shortTime(m.timestamp)}  ${m.from} → ${formatTo(m.to)}  ${tags(m, who)}${m.subject}`;
 }
@@ -41,7 +46,9 @@ export function listLine(m: Message, who: string | null): string {
  * without real newlines but with literal `\n` sequences is shown on several lines, as its
  * subject was derived (the stored text is unchanged).
  */
-export function fullMessage(m: Message, builders: readonly string[], indent = ''): string[] {
+export function fullMessage(raw: Message, rawBuilders: readonly string[], indent = ''): string[] {
+  const m = terminalSafe(raw);
+  const builders = terminalSafe(rawBuilders);
   const recipients = recipientsOf(m, builders);
   const unread = recipients.filter((r) => !m.read_by.includes(r));
   const lines = [
@@ -67,7 +74,7 @@ export function threadLines(entries: readonly ThreadEntry[], who: string | null)
   for (const e of entries) {
     const pad = '  '.repeat(e.depth);
     out.push(pad + listLine(e.message, who));
-    for (const l of bodyLines(e.message.body)) out.push(`${pad}    ${l}`);
+    for (const l of bodyLines(terminalSafe(e.message.body))) out.push(`${pad}    ${l}`);
   }
   return out;
 }

@@ -1,32 +1,20 @@
 /**
  * Finding messages by id, and walking reply chains (`in_reply_to`). Pure.
  */
-import { CoordError } from '../errors.js';
+import { resolveIdFragment } from '../util/id-match.js';
 import type { Message } from './model.js';
 
-/** Shortest id fragment accepted as an abbreviation. */
-export const MIN_ID_FRAGMENT = 4;
 
 /**
- * Resolves what a person typed to one message: the exact id, else a unique prefix, else a
- * unique suffix (the random part, e.g. `4f9a2c1d`), of at least {@link MIN_ID_FRAGMENT}
- * characters.
+ * Resolves what a person typed to one message: the exact id, else the only id holding it as
+ * a substring of at least 4 characters (normally the start of the random tail, e.g.
+ * `4f9a2c1d`; lib/util/id-match.ts).
  * @returns the message, or null when nothing matches
- * @throws CoordError E_USAGE when the fragment matches several messages (listing them)
+ * @throws CoordError E_USAGE when the fragment is too short or matches several messages (listing them)
  */
 export function findMessage(messages: readonly Message[], typed: string, argument = 'ID'): Message | null {
-  const exact = messages.find((m) => m.id === typed);
-  if (exact) return exact;
-  if (typed.length < MIN_ID_FRAGMENT) return null;
-  for (const test of [(id: string) => id.startsWith(typed), (id: string) => id.endsWith(typed)]) {
-    const hits = messages.filter((m) => test(m.id));
-    if (hits.length === 1) return hits[0];
-    if (hits.length > 1) {
-      const shown = hits.slice(0, 5).map((m) => m.id).join(', ') + (hits.length > 5 ? `, … (${hits.length} in all)` : '');
-      throw new CoordError('E_USAGE', `${argument} "${typed}" matches several messages (${shown}); give more of the id`, { details: { argument, candidates: hits.map((m) => m.id) } });
-    }
-  }
-  return null;
+  const id = resolveIdFragment(messages.map((m) => m.id), typed, { noun: 'message', argument });
+  return id === null ? null : messages.find((m) => m.id === id) ?? null;
 }
 
 /** An index of messages by id. */

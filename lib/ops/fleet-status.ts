@@ -134,6 +134,8 @@ export function builderHealth(builder: string, input: FleetInput): { health: Hea
   const sighting = input.heartbeats[builder] ?? null;
   if (!sighting) return { health: 'offline', reason: 'no heartbeat ever seen (no heartbeat ref, no heartbeat.json on main)', ageMs: null };
   const hb = sighting.heartbeat;
+  // Sequence 0 is the placeholder `coord init` writes; a real beat starts at 1.
+  if (hb.sequence === 0 && hb.state === 'offline') return { health: 'offline', reason: 'never seen: no heartbeat yet (start its daemon: coord daemon, or coord heartbeat from cron)', ageMs: null };
   const ageMs = Math.max(0, input.now - sighting.seen.first_seen);
   const interval = hb.interval_s ?? input.policy.heartbeat_interval_s;
   const base = heartbeatHealth(ageMs, interval, hb.state === 'offline');

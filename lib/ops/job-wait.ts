@@ -27,26 +27,35 @@ export interface WaitResult {
   elapsedMs: number;
   /** The last poll could not reach the remote (state as of the last fetch). */
   stale: boolean;
+  /** At least one poll fetched the remote (false: every poll used the last fetched state). */
+  reachedRemote: boolean;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Polls until all of `ids` ended.
- * @throws CoordError E_NOT_FOUND at the first poll for an unknown id
+ * Polls until all of `ids` ended. Each id may be a unique fragment (resolved at the first
+ * poll, then followed by its full id; see findJobs).
+ * @throws CoordError E_NOT_FOUND at the first poll for an unknown id, E_USAGE for an
+ *   ambiguous or too short fragment
  */
-export async function waitForJobs(repoRoot: string, ids: readonly string[], o: WaitOptions): Promise<WaitResult> {
+export async function waitForJobs(repoRoot: string, typed: readonly string[], o: WaitOptions): Promise<WaitResult> {
   const sleep = o.sleep ?? realSleep;
   const start = o.clock.monotonic();
+  let ids = [...typed];
+  let reachedRemote = false;
   for (;;) {
     const s = await readSnapshot(repoRoot, [PATHS.jobs], { now: o.clock.now() });
     requireValid(s, [PATHS.jobs]);
+    if (s.fresh) reachedRemote = true;
     const found = await findJobs(repoRoot, s, ids, o.clock.now());
     const jobs = ids.map((id) => found.get(id)!.job);
+    ids = [...new Set(jobs.map((j) => j.id))];
     const elapsedMs = o.clock.monotonic() - start;
     o.onPoll?.(jobs, elapsedMs);
-    if (jobs.every((j) => ENDED.has(j.status))) return { jobs, timedOut: false, elapsedMs, stale: !s.fresh };
-    if (o.timeoutS !== null && elapsedMs >= o.timeoutS * 1000) return { jobs, timedOut: true, elapsedMs, stale: !s.fresh };
+    const done = { jobs, elapsedMs, stale: !s.fresh, reachedRemote };
+    if (jobs.every((j) => ENDED.has(j.status))) return { ...done, timedOut: false };
+    if (o.timeoutS !== null && elapsedMs >= o.timeoutS * 1000) return { ...done, timedOut: true };
     const left = o.timeoutS === null ? o.intervalMs : Math.min(o.intervalMs, o.timeoutS * 1000 - elapsedMs);
     await sleep(Math.max(50, left));
   }

@@ -17,6 +17,8 @@ import { semanticIssues } from './semantics.js';
 export interface CheckContext {
   /** Configured builder ids, or null when unknown (skips cross-file checks). */
   builders: readonly string[] | null;
+  /** Job types of the build config, or null/absent when unknown (skips the unknown-type warnings). */
+  jobTypes?: readonly string[] | null;
   policy: Policy;
   /** Observer's now, epoch ms. */
   now: number;
@@ -156,7 +158,7 @@ export function checkCoordinationFile(file: string, bytes: Buffer, ctx: CheckCon
     value = { $schema: expectedRef, ...(value as Obj) };
   }
   const issues = schemaIssues(file, kind, value);
-  if (!issues.length) issues.push(...semanticIssues(kind, file, value, { builders: ctx.builders, now: ctx.now }));
+  if (!issues.length) issues.push(...semanticIssues(kind, file, value, { builders: ctx.builders, jobTypes: ctx.jobTypes ?? null, now: ctx.now }));
   addLines(bytes.toString('utf8'), issues);
   const ok = !issues.some((i) => i.severity === 'error');
   return { kind, ok, value, issues, legacy, ...(ok ? { canonical: serializeDocument(kind, value) } : {}) };
@@ -170,7 +172,7 @@ export function checkCoordinationValue(file: string, value: unknown, ctx: CheckC
   const kind = kindOfPath(file);
   if (!kind) throw new Error(`${file} is not a coordination file`);
   const issues = schemaIssues(file, kind, value);
-  if (!issues.length) issues.push(...semanticIssues(kind, file, value, { builders: ctx.builders, now: ctx.now }));
+  if (!issues.length) issues.push(...semanticIssues(kind, file, value, { builders: ctx.builders, jobTypes: ctx.jobTypes ?? null, now: ctx.now }));
   const ok = !issues.some((i) => i.severity === 'error');
   return { kind, ok, value, issues, legacy: [], ...(ok ? { canonical: serializeDocument(kind, value) } : {}) };
 }

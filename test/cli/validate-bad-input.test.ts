@@ -36,10 +36,10 @@ interface BadInput {
   /** Path given to `coord validate` (relative to the tree, or absolute); null: validate everything. */
   target: string | ((root: string) => string) | null;
   setup: (root: string) => Promise<void>;
-  exit: 2 | 3;
+  exit: 2 | 3 | 5;
   /** exit 3: the issue lines that must appear, as [file, pointer, reason]. */
   lines?: [string, string, RegExp][];
-  /** exit 2: the reason in `coord: error: TARGET: reason`. */
+  /** exit 2 and 5: the reason in `coord: error: TARGET: reason`. */
   usage?: RegExp;
 }
 
@@ -108,6 +108,40 @@ const cases: BadInput[] = [
     name: 'a 50 MB file', target: JOBS, exit: 3,
     setup: async (r) => { await writeText(r, JOBS, '{"jobs": ['); await fs.truncate(path.join(r, JOBS), 50 * 1024 * 1024); },
     lines: [[JOBS, '/', /52428800 bytes, over the \d+-byte limit/]],
+  },
+  // --- what JSON.parse accepts but reads wrong ------------------------------------------
+  {
+    // Bug fixed: JSON.parse kept the later "jobs" and the hand-added job vanished silently
+    // (validate exit 0, sync --commit "already up to date").
+    name: 'duplicate key "jobs": a hand-added list above the existing one', target: JOBS, exit: 3,
+    setup: (r) => writeText(r, JOBS, [
+      '{', '  "$schema": "../schemas/jobs.schema.json",', '  "paused": null,',
+      `  "jobs": [${JSON.stringify(job())}],`, '  "jobs": []', '}', '',
+    ].join('\n')),
+    lines: [[JOBS, '/jobs', /duplicate key "jobs" \(the first is on line 4\): the later value would silently replace the earlier; merge them into one \(line 5\)/]],
+  },
+  {
+    // Bug fixed: was only "/paused/at: required field is missing".
+    name: 'duplicate key "paused"', target: JOBS, exit: 3,
+    setup: (r) => writeText(r, JOBS, '{\n  "$schema": "../schemas/jobs.schema.json",\n  "paused": {"by": "build1", "at": "2025-11-04T20:45:00Z", "reason": "x"},\n  "paused": {"by": "build2"},\n  "jobs": []\n}\n'),
+    lines: [[JOBS, '/paused', /duplicate key "paused" \(the first is on line 3\).*\(line 4\)/]],
+  },
+  {
+    name: 'duplicate key inside a message', target: MESSAGES, exit: 3,
+    setup: (r) => writeText(r, MESSAGES, JSON.stringify({ $schema: '../schemas/messages.schema.json', messages: [message()] }, null, 2).replace('"body": "hello"', '"body": "hello",\n      "body": "again"') + '\n'),
+    lines: [[MESSAGES, '/messages/0/body', /duplicate key "body" \(the first is on line \d+\)/]],
+  },
+  {
+    // Bug fixed: "internal error: RangeError: Maximum call stack size exceeded", exit 1.
+    name: 'nesting 2000 levels deep', target: JOBS, exit: 3,
+    setup: (r) => writeText(r, JOBS, `{\n  "$schema": "../schemas/jobs.schema.json",\n  "jobs": [],\n  "x": ${'['.repeat(2000)}${']'.repeat(2000)}\n}\n`),
+    lines: [[JOBS, '/x/0/0/0', /nested more than 100 levels deep .*remove or flatten this value \(line 4\)/]],
+  },
+  {
+    // Bug fixed: was "must be <= 10 (found number null)".
+    name: 'priority 1e400', target: JOBS, exit: 3,
+    setup: (r) => writeText(r, JOBS, JSON.stringify({ $schema: '../schemas/jobs.schema.json', paused: null, jobs: [job({ priority: 12345 })] }, null, 2).replace('12345', '1e400') + '\n'),
+    lines: [[JOBS, '/jobs/0/priority', /not a finite number \(1e400\)/]],
   },
   // --- top level ----------------------------------------------------------------------
   {
@@ -310,6 +344,18 @@ const cases: BadInput[] = [
     name: 'a file in the repository that is not a coordination file', target: 'schemas/jobs.schema.json', exit: 2,
     setup: () => Promise.resolve(),
     usage: /not a coordination file/,
+  },
+  // --- not found ----------------------------------------------------------------------
+  {
+    // Bug fixed: was "not a coordination file (coordination/*.json, …)", exit 2.
+    name: 'a file that does not exist under a name no coordination file has', target: 'coordination/nope.json', exit: 5,
+    setup: () => Promise.resolve(),
+    usage: /no such file; coord validate with no FILE checks every coordination file$/,
+  },
+  {
+    name: 'a misspelled coordination file name', target: 'coordination/jbos.json', exit: 5,
+    setup: () => Promise.resolve(),
+    usage: /no such file \(did you mean coordination\/jobs\.json\?\)/,
   },
 ];
 

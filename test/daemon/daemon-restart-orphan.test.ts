@@ -37,6 +37,8 @@ test('restarted after SIGKILL, a daemon kills its orphaned attempt and requeues 
   const j = jobsOnOrigin(fleet)[0];
   expect(j.attempt).toBe(2);
   expect(j.history.map((h) => [h.builder, h.attempt, h.status])).toEqual([['build1', 1, 'lease_lost'], ['build1', 2, 'completed']]);
+  // The record says what happened (not "lease expired (seen by build1)").
+  expect((j.history[0] as { error?: string }).error).toBe("claimed by an earlier run of build1's daemon that never reported it");
   expect(await pidsWithEnv('COORD_JOB_ID', 'job-orphan')).toEqual([]);
   expect(log.join('\n')).toMatch(/requeued job-orphan: attempt 1 was claimed by an earlier run of this daemon/);
   d2.kill('SIGTERM');

@@ -175,10 +175,12 @@ describe('threads and reply depth', () => {
     const loop = [msg('p', { in_reply_to: 'q' }), msg('q', { in_reply_to: 'p' })];
     expect(replyDepth(loop[0], indexById(loop))).toBe(1);
   });
-  test('findMessage: exact, prefix, suffix (≥ 4 characters)', () => {
+  test('findMessage: exact, or any unique part of ≥ 4 characters (lib/util/id-match.ts); shorter is a usage error', () => {
     expect(findMessage(chain, 'a')?.id).toBe('a');
     expect(findMessage([msg('msg-20261130-build1-4f9a2c1d')], '4f9a2c1d')?.id).toBe('msg-20261130-build1-4f9a2c1d');
-    expect(findMessage([msg('msg-20261130-build1-4f9a2c1d')], '1d')).toBeNull();
+    expect(findMessage([msg('msg-20261130-build1-4f9a2c1d')], '4f9a')?.id).toBe('msg-20261130-build1-4f9a2c1d');
+    expect(findMessage([msg('msg-20261130-build1-4f9a2c1d')], 'ffff')).toBeNull();
+    expect(() => findMessage([msg('msg-20261130-build1-4f9a2c1d')], '1d')).toThrow(/too short/);
   });
 });
 

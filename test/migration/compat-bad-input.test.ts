@@ -45,7 +45,7 @@ const CASES: [string, string[], RegExp][] = [
   ['update_status.sh', ['build1'], /expected 2 or 3 arguments, got 1/],
   ['update_status.sh', ['build1', 'dancing'], /STATUS "dancing": give idle, building, success or failed/],
   ['validate_json.sh', [], /name at least one file/],
-  ['validate_json.sh', ['README.md'], /not a coordination file/],
+  ['validate_json.sh', ['.gitattributes'], /not a coordination file/],
   ['validate_all.sh', ['extra'], /takes no argument/],
 ];
 

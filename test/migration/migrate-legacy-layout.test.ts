@@ -110,7 +110,10 @@ describe('coord migrate on the upstream layout', () => {
     expect(branchesOf(origin)).toEqual(['main']);
 
     const check = await coord(root, 'validate');
-    expect({ exit: check.exitCode, out: check.stdout }).toEqual({ exit: 0, out: '' });
+    // Valid; the one warning is true: the old queue's jobs are builds (type "build"), which
+    // this fixture's build config does not define — the operator must add it (MIGRATION.md).
+    expect(check.exitCode).toBe(0);
+    expect(check.stdout.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^coordination\/jobs\.json: \/jobs\/1\/type: warning: unknown job type "build"/)]);
     expect(check.stderr).not.toContain('legacy shape');
 
     // Per-recipient read state from the single flag; the stuck job keeps its holder, attempt 1.

@@ -101,7 +101,7 @@ test('history: who did what when, from the commit messages; filters by job, buil
   expectReadmeShape('coord history', doc);
   expect(doc.entries.map((e: { action: string; actor: string }) => `${e.actor} ${e.action}`)).toEqual(['build2 job.complete', 'build2 job.claim', 'build1 job.add']);
   expect(doc.entries[2]).toMatchObject({ coord: true, files: ['coordination/jobs.json'], trailers: { job: id } });
-  const b2only = await coordJson(b1, ['history', '--builder', '2', '--limit', '3']);
+  const b2only = await coordJson(b1, ['history', '--about', '2', '--limit', '3']);
   expect(b2only.doc.entries.every((e: { actor: string }) => e.actor === 'build2')).toBe(true);
   const locks = await coordJson(b1, ['history', '--action', 'lock']);
   expect(locks.doc.entries.length).toBeGreaterThan(0);

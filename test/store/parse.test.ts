@@ -2,7 +2,7 @@
  * Text-level refusals of coordination files (lib/store/parse.ts): each one names the file
  * and, where it helps, the line; none is guessed at or repaired.
  */
-import { lineOfOffset, MAX_FILE_BYTES, parseCoordinationBytes } from '../../lib/store/parse.js';
+import { lineOfOffset, MAX_FILE_BYTES, MAX_NESTING, parseCoordinationBytes } from '../../lib/store/parse.js';
 
 const F = 'coordination/jobs.json';
 
@@ -76,6 +76,69 @@ describe('parseCoordinationBytes: refused', () => {
     const text = Buffer.alloc(MAX_FILE_BYTES, 0x20);
     text.write('{}', 0);
     expect(parseCoordinationBytes(F, text)).toEqual({ ok: true, value: {} });
+  });
+});
+
+/** Structural refusals: valid JSON that JSON.parse would read wrong (issues carry a pointer). */
+function structural(text: string) {
+  const r = parseCoordinationBytes(F, Buffer.from(text));
+  if (r.ok) throw new Error(`expected a refusal, got ${JSON.stringify(r.value)}`);
+  for (const i of r.issues) expect(i).toMatchObject({ file: F, severity: 'error' });
+  return r.issues.map((i) => ({ pointer: i.pointer, line: i.line, reason: i.reason }));
+}
+
+describe('parseCoordinationBytes: duplicate keys, nesting, non-finite numbers', () => {
+  test('a second "jobs" above the first: the key, both lines, the fix (the bug: the earlier value vanished)', () => {
+    const text = '{\n  "$schema": "../schemas/jobs.schema.json",\n  "jobs": [\n    {"id": "new"}\n  ],\n  "jobs": []\n}\n';
+    expect(structural(text)).toEqual([{
+      pointer: '/jobs', line: 6,
+      reason: 'duplicate key "jobs" (the first is on line 3): the later value would silently replace the earlier; merge them into one',
+    }]);
+  });
+
+  test('duplicates at any depth, each with its pointer; keys compared decoded', () => {
+    const text = [
+      '{"jobs": [',
+      '  {"id": "a", "params": {"x": 1}},',
+      '  {"id": "b", "params": {"x": 1, "x": 2}},',
+      '  {"id": "c", "\\u0069d": "d", "a/b~": 1, "a/b~": 2}',
+      '], "paused": {"by": "x"}, "paused": null}',
+    ].join('\n');
+    expect(structural(text).map((i) => [i.pointer, i.line])).toEqual([
+      ['/jobs/1/params/x', 3],
+      ['/jobs/2/id', 4],
+      ['/jobs/2/a~1b~0', 4],
+      ['/paused', 5],
+    ]);
+  });
+
+  test.each([
+    ['the same key in sibling objects', '{"a": {"k": 1}, "b": {"k": 1}, "c": [{"k": 1}, {"k": 2}]}'],
+    ['a key equal to a string value', '{"k": "k", "v": ["k", "k"]}'],
+    ['escaped quotes and backslashes in keys and values', '{"a\\"": "\\\\", "a\\\\": "\\"", "a": 1}'],
+    ['the same key at different depths', '{"k": {"k": {"k": 1}}}'],
+    ['equal strings after an empty object in an array (not keys)', '[{}, "a", "a", {"a": 1}, "a"]'],
+    ['a value after an empty object in an object', '{"k": {}, "v": "k", "w": [{}, "v"]}'],
+    [`nesting of exactly ${MAX_NESTING}`, '['.repeat(MAX_NESTING) + ']'.repeat(MAX_NESTING)],
+    ['large finite numbers', '{"a": 1e308, "b": -1.7976931348623157e308, "c": 1e-400, "d": 12345678901234567890}'],
+  ])('accepted: %s', (_name, text) => {
+    expect(parseCoordinationBytes(F, Buffer.from(text))).toEqual({ ok: true, value: JSON.parse(text) });
+  });
+
+  test.each([101, 2000, 200_000])('nesting %d deep is refused before any recursive walk (bug: stack overflow at 2000)', (depth) => {
+    const text = '{\n  "jobs": [],\n  "x": ' + '['.repeat(depth) + ']'.repeat(depth) + '\n}\n';
+    const issues = structural(text);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toEqual({ pointer: '/x/0/0/0', line: 3, reason: expect.stringMatching(/^nested more than 100 levels deep \(objects and arrays inside each other\); .*remove or flatten this value$/) });
+  });
+
+  test.each([
+    ['1e400', '{"jobs": [{"priority": 1e400}]}', '/jobs/0/priority', '1e400'],
+    ['-1E+999', '{"jobs": [{"priority": -1E+999}]}', '/jobs/0/priority', '-1E+999'],
+    ['400 digits', `{"n": ${'9'.repeat(400)}}`, '/n', '9'.repeat(40) + '…'],
+    ['in an array', '{"n": [1, 2, 1e999]}', '/n/2', '1e999'],
+  ])('a number beyond a double (%s) is refused, not read as Infinity (bug: "found number null")', (_name, text, pointer, shown) => {
+    expect(structural(text)).toEqual([{ pointer, line: 1, reason: `not a finite number (${shown}): it is beyond what a JSON number can hold here (about ±1.8e308); write a smaller number` }]);
   });
 });
 

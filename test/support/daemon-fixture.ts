@@ -32,9 +32,17 @@ export function job(id: string, type: string, priority: number, minute: number):
   return { id, type, priority, status: 'queued', created_at: `2026-11-30T10:${String(minute).padStart(2, '0')}:00Z` };
 }
 
+/**
+ * The environment of a fleet's daemons: TMPDIR is the fleet's folder, so their daemon locks
+ * (`$TMPDIR/build-coord-<uid>/`) go with the fleet. Give it to any command that must see them.
+ */
+export function fleetEnv(clone: string): NodeJS.ProcessEnv {
+  return hermeticEnv({ TMPDIR: path.dirname(clone) });
+}
+
 /** Starts `coord daemon` for `builder` in `clone`; stderr lines go to `log`. */
 export function startDaemon(procs: ChildProcess[], clone: string, builder: string, log: string[], extra: string[] = []): ChildProcess {
-  const p = spawn('node', [path.join(ROOT, 'bin/coord.js'), '--builder', builder, 'daemon', '--poll-interval', '0.3', ...extra], { cwd: clone, env: hermeticEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn('node', [path.join(ROOT, 'bin/coord.js'), '--builder', builder, 'daemon', '--poll-interval', '0.3', ...extra], { cwd: clone, env: fleetEnv(clone), stdio: ['ignore', 'ignore', 'pipe'] });
   p.stderr.on('data', (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean)));
   procs.push(p);
   return p;
