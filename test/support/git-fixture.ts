@@ -58,7 +58,7 @@ export async function makeFleet(builders = 2, opts: { clones?: string[]; now?: n
   const names = opts.clones ?? Array.from({ length: builders }, (_, i) => `build${i + 1}`);
   const clones: Record<string, string> = {};
   for (const b of names) clones[b] = cloneFor(dir, origin, b);
-  return { dir, origin, clones, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, origin, clones, cleanup: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) };
 }
 
 /** A new clone of `origin` for builder `b` under `dir`. */
