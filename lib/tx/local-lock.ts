@@ -67,6 +67,8 @@ function describe(o: LockOwner | null): string {
 }
 
 /** proper-lockfile's smallest staleness (ms): the takeover delay for a provably dead holder. */
+/** How long (ms) waiting for a live holder stays silent before one line on stderr names it (at most half the staleness). */
+const LIVE_HOLDER_QUIET_MS = 5000;
 const MIN_STALE_MS = 2000;
 
 /**
@@ -108,7 +110,9 @@ export async function withLocalLock<T>(repoRoot: string, fn: () => Promise<T>, o
       if (waited > waitMs) {
         throw new CoordError('E_CONTENTION', `local lock ${target}.lock is held by ${describe(owner)} for over ${Math.round(waitMs / 1000)} s; is a coord process stuck?`, { cause: err });
       }
-      if (!told && waited >= 1000) {
+      // A dead holder is named at once; a live one only after a wait longer than any normal
+      // transaction (under load a few seconds), so ordinary contention stays quiet.
+      if (!told && waited >= (dead ? 500 : Math.min(LIVE_HOLDER_QUIET_MS, stale / 2))) {
         told = true;
         onWait(`waiting for the clone lock ${target}.lock (held by ${describe(owner)}; ${dead ? 'that process is gone: taking the lock over within 2 s' : `a lock of a dead process is taken over after ${Math.round(stale / 1000)} s`})`);
       }
