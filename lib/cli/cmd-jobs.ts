@@ -73,6 +73,16 @@ async function waitAndReport(ctx: CommandContext, ids: string[], a: Record<strin
   }
 }
 
+/**
+ * The builder of `jobs list --assigned-to`: `build2` or `2`.
+ * @throws CoordError E_USAGE (exit 2) for an empty value or one that names no builder
+ */
+function assignedToFilter(raw: string): string {
+  const id = normalizeBuilderId(raw);
+  if (!id) throw new CoordError('E_USAGE', `--assigned-to ${JSON.stringify(raw)}: not a builder name (build2, or 2)`, { details: { argument: '--assigned-to' } });
+  return id;
+}
+
 export function jobCommands(y: Argv, run: Run): Argv {
   return y.command('jobs', 'the job queue: add, list, show, cancel, retry, logs, wait; claim, complete (by hand)', (jy) => jy
     .command(
@@ -127,7 +137,11 @@ export function jobCommands(y: Argv, run: Run): Argv {
         warn(ctx, s.warnings);
         const hot = jobRecords(jobsDoc(s));
         const archived = a.archived ? await readArchivedJobs(ctx.repoRoot(), s.commit, now) : [];
-        const filter = { statuses, ...(a['assigned-to'] ? { builder: normalizeBuilderId(argText(a['assigned-to'])) ?? argText(a['assigned-to']) } : {}), ...(a.type ? { type: argText(a.type) } : {}) };
+        const assignedTo = a['assigned-to'] === undefined ? null : assignedToFilter(argText(a['assigned-to']));
+        if (assignedTo && s.config?.builders && !(assignedTo in s.config.builders)) {
+          warn(ctx, [`--assigned-to ${assignedTo}: not a configured builder (shared/build_config.json has ${Object.keys(s.config.builders).join(', ')}); only jobs it ran before show`]);
+        }
+        const filter = { statuses, ...(assignedTo ? { builder: assignedTo } : {}), ...(a.type ? { type: argText(a.type) } : {}) };
         const all = [...hot.map((j) => ({ j, archived: false })), ...archived.map((j) => ({ j, archived: true }))]
           .filter((x) => matchesFilter(x.j, filter)).sort((x, y) => listingOrder(x.j, y.j));
         const places = queuePlaces(hot, s.config, now, [...hot, ...archived]);

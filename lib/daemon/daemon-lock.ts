@@ -17,6 +17,7 @@
  * must not lose its lock, and a restart right after a crash must not wait for a staleness
  * timeout — the pid says at once whether the holder lives.
  */
+import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,7 +26,7 @@ import { CoordError } from '../errors.js';
 import { git } from '../git/run.js';
 import { ownerAlive, processStartTime } from '../messages/watch-lock.js';
 import { cryptoRandomHex } from '../util/ids.js';
-import { formatTimestamp } from '../util/time.js';
+import { formatTimestamp, parseTimestamp } from '../util/time.js';
 
 /** Who holds a daemon lock (`owner.json` inside the lock folder). */
 export interface DaemonOwner {
@@ -182,4 +183,38 @@ export async function acquireDaemonLock(repoRoot: string, builder: string, now: 
     };
   }
   throw new CoordError('E_LOCK_HELD', `could not take the daemon lock ${dir}: it keeps changing hands; is another daemon for ${builder} starting?`);
+}
+
+/**
+ * The pid a builder's status.json names as its daemon, when that process is alive on this
+ * machine and is a `coord … daemon` (its /proc cmdline says so, so a reused pid does not
+ * count). It sees a daemon the lock cannot: one under systemd's PrivateTmp, whose
+ * $TMPDIR is its own. @param statusText the builder's status.json text, or null
+ * @returns the pid, or null
+ */
+export async function liveDaemonPid(statusText: string | null): Promise<number | null> {
+  let daemon: { pid?: unknown; started_at?: unknown } | undefined;
+  try {
+    daemon = (JSON.parse(statusText ?? 'null') as { daemon?: { pid?: unknown; started_at?: unknown } } | null)?.daemon;
+  } catch {
+    return null;
+  }
+  const pid = daemon?.pid;
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 1) return null;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => null);
+  if (cmdline === null) return null;
+  const args = cmdline.split('\0');
+  if (!(args.some((a) => a.endsWith('coord.js') || a.endsWith('/coord')) && args.includes('daemon'))) return null;
+  // Another builder's daemon that got the same pid later started at another time.
+  const started = typeof daemon?.started_at === 'string' ? parseTimestamp(daemon.started_at) : null;
+  const procStarted = await processStartedAtMs(pid);
+  if (started !== null && procStarted !== null && Math.abs(started - procStarted) > 120_000) return null;
+  return pid;
+}
+
+/** Wall-clock start of `pid` (epoch ms) from /proc: boot time plus its start in clock ticks (100 Hz). */
+async function processStartedAtMs(pid: number): Promise<number | null> {
+  const ticks = Number(processStartTime(pid));
+  const btime = /^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8').catch(() => ''))?.[1];
+  return Number.isFinite(ticks) && btime ? Number(btime) * 1000 + (ticks / 100) * 1000 : null;
 }

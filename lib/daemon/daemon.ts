@@ -9,10 +9,11 @@
  * (./daemon-lock.ts) first and refuses (E_LOCK_HELD) while another live daemon holds it.
  */
 import path from 'node:path';
+import { statusPath } from '../store/kinds.js';
 import type { StatusFile } from '../schemas/types.gen.js';
-import { isCoordError } from '../errors.js';
+import { CoordError, isCoordError } from '../errors.js';
 import { classifyTransportFailure } from '../git/classify.js';
-import { coordStateDir, DEFAULT_REMOTE, fetchBranch, type RemoteSpec } from '../git/repo.js';
+import { coordStateDir, DEFAULT_REMOTE, fetchBranch, readFilesAt, resolveCommit, trackingRef, type RemoteSpec } from '../git/repo.js';
 import { HEARTBEAT_FETCH_REFSPEC, readSeenHeartbeats } from '../heartbeat/refs.js';
 import { leaseExpired, leaseWriterTime, loadObservations, observe, saveObservations } from '../heartbeat/observe.js';
 import { pickNextJob, type BuilderFacts, type Claim, type JobRecord } from '../jobs/model.js';
@@ -25,7 +26,7 @@ import { killJobTree } from './process-tree.js';
 import { machineFacts, readSystemFigures } from './system.js';
 import { buildHeartbeat, buildStatus, statusNeedsWrite, type StatusInput } from './status.js';
 import * as tx from './transactions.js';
-import { acquireDaemonLock, liveDaemonHolder, type DaemonLock } from './daemon-lock.js';
+import { acquireDaemonLock, liveDaemonHolder, liveDaemonPid, type DaemonLock } from './daemon-lock.js';
 
 export interface DaemonOptions {
   repoRoot: string;
@@ -145,10 +146,30 @@ export class Daemon {
     this.stateDir = await coordStateDir(this.o.repoRoot);
     this.lock = await acquireDaemonLock(this.o.repoRoot, this.o.builder, this.startedAt, this.spec.remote);
     try {
+      await this.refuseIfStatusNamesLiveDaemon();
       await this.runLocked();
     } finally {
       this.lock.release();
       this.lock = null;
+    }
+  }
+
+  /**
+   * The lock lives in $TMPDIR, which systemd's PrivateTmp makes private to the unit: a daemon
+   * started by hand would not see the unit's lock. The pid status.json on main names is the
+   * second witness (checked live in /proc, so a stale or reused pid does not count).
+   * @throws CoordError E_LOCK_HELD (exit 4) naming that daemon
+   */
+  private async refuseIfStatusNamesLiveDaemon(): Promise<void> {
+    await fetchBranch(this.o.repoRoot, this.spec, []);
+    const head = await resolveCommit(this.o.repoRoot, trackingRef(this.spec)).catch(() => null);
+    const bytes = head ? (await readFilesAt(this.o.repoRoot, head, [statusPath(this.o.builder)]).catch(() => null))?.get(statusPath(this.o.builder)) : null;
+    const pid = await liveDaemonPid(bytes ? bytes.toString('utf8') : null);
+    if (pid && pid !== process.pid) {
+      throw new CoordError('E_LOCK_HELD',
+        `another daemon for ${this.o.builder} is running: pid ${pid} on this machine (named by ${statusPath(this.o.builder)} on main; its lock is not visible from here, e.g. under systemd's PrivateTmp). ` +
+        `Stop it first (systemctl stop build-coord-${this.o.builder}, or kill ${pid}) if you mean to replace it`,
+        { details: { pid } });
     }
   }
 

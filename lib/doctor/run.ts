@@ -14,7 +14,8 @@ import { PATHS, statusPath } from '../store/kinds.js';
 import { checkDisk, checkFiles, checkGitIdentity, checkHooks, checkIdentity, checkLinks, checkMergeDriver } from './local-checks.js';
 import { check, summarize, type CheckId, type DoctorCheck, type DoctorReport } from './model.js';
 import { checkRemote } from './remote-checks.js';
-import { checkCron, checkSystemd, liveDaemonPid, unitNameOf } from './service-checks.js';
+import { liveDaemonPid } from '../daemon/daemon-lock.js';
+import { checkCron, checkSystemd, unitNameOf } from './service-checks.js';
 import { readSetupRecord } from './setup-record.js';
 
 export interface DoctorOptions {

@@ -53,25 +53,6 @@ export interface ServiceCheckInput {
   daemonPid?: number | null;
 }
 
-/**
- * The pid a builder's status.json names as its daemon, when that process is alive on this
- * machine and is a `coord … daemon` (its /proc cmdline says so, so a reused pid does not
- * count). @param statusText the builder's status.json text, or null
- * @returns the pid, or null
- */
-export async function liveDaemonPid(statusText: string | null): Promise<number | null> {
-  let pid: unknown;
-  try {
-    pid = (JSON.parse(statusText ?? 'null') as { daemon?: { pid?: unknown } } | null)?.daemon?.pid;
-  } catch {
-    return null;
-  }
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 1) return null;
-  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => null);
-  if (cmdline === null) return null;
-  const args = cmdline.split('\0');
-  return args.some((a) => a.endsWith('coord.js') || a.endsWith('/coord')) && args.includes('daemon') ? pid : null;
-}
 
 export async function checkCron(o: ServiceCheckInput): Promise<DoctorCheck> {
   if (o.record && o.record.cron_file === null) return check('cron', 'skipped', 'setup ran with --no-cron');

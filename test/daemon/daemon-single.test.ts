@@ -8,7 +8,7 @@
  * before writing anything; `coord heartbeat` is not blocked by the running daemon.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pidsWithEnv } from '../../lib/demo/processes.js';
 import { runCoordCli } from '../support/cli.js';
@@ -53,6 +53,16 @@ test('a second daemon for a running builder (same clone, or another clone of the
     const added = gitSync(fleet.origin, ['log', '--format=%s', `${head}..main`]).split('\n').filter(Boolean);
     expect(added.filter((m) => !/^coord\(build1\): (job\.renew job-live-single attempt 1|builder\.status building)$/.test(m))).toEqual([]);
   }
+  // A daemon whose $TMPDIR differs (systemd's PrivateTmp) cannot see the lock: the pid that
+  // status.json on main names, alive in /proc as a coord daemon, refuses it all the same.
+  await waitFor(() => (JSON.parse(gitSync(fleet.origin, ['show', 'main:build1/status.json'])) as { daemon?: { pid?: number } }).daemon?.pid === d.pid, 30_000, 'the daemon\'s pid in status.json');
+  const privateTmp = path.join(fleet.dir, 'private-tmp');
+  mkdirSync(privateTmp);
+  const headBefore = gitSync(fleet.origin, ['rev-parse', 'main']);
+  const hidden = await runCoordCli(['daemon', '--once'], { cwd: other, env: { ...env, TMPDIR: privateTmp } });
+  expect(hidden.exitCode).toBe(4);
+  expect(hidden.stderr).toMatch(new RegExp(`another daemon for build1 is running: pid ${d.pid} on this machine \\(named by build1/status\\.json on main`));
+  expect(gitSync(fleet.origin, ['log', '--format=%s', `${headBefore}..main`]).split('\n').filter((m) => m && !/^coord\(build1\): (job\.renew|builder\.status)/.test(m))).toEqual([]);
   // cron's heartbeat shares only the clone lock: it runs, and leaves the status to the daemon.
   const hb = await runCoordCli(['heartbeat'], { cwd: fleet.clones.build1, env });
   expect(hb.exitCode).toBe(0);

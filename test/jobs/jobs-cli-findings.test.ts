@@ -95,3 +95,14 @@ test('init --builders abc: exit 2 saying what is wrong, nothing written', async 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('jobs list --assigned-to: an empty or malformed builder is a usage error; an unconfigured one lists with a warning', async () => {
+  for (const bad of ['', 'abc', '0', 'build02x', 'build2,build1']) {
+    const r = await coord(b1, ['jobs', 'list', '--assigned-to', bad]);
+    expect([bad, r.exitCode]).toEqual([bad, 2]);
+    expect(r.stderr).toMatch(/--assigned-to .*not a builder name \(build2, or 2\)/);
+  }
+  const unknown = await coord(b1, ['jobs', 'list', '--assigned-to', 'build9']);
+  expect(unknown.exitCode).toBe(0);
+  expect(unknown.stderr).toMatch(/warning: --assigned-to build9: not a configured builder \(shared\/build_config\.json has build1, build2\)/);
+});
