@@ -74,7 +74,10 @@ export function queuePlaces(jobs: readonly JobRecord[], config: BuildConfigFile 
   let ahead = 0;
   let aheadKnown = runningKnown;
   queued.forEach((j, i) => {
-    const wait = aheadKnown ? Math.round((ahead + running) / capacityFor(j.type, config)) : null;
+    const notBefore = j.not_before ? (parseTimestamp(j.not_before) ?? now) : now;
+    const held = Math.max(0, (notBefore - now) / 1000);
+    // A job held by not_before waits at least until then, whatever is ahead of it.
+    const wait = aheadKnown ? Math.round(Math.max(held, (ahead + running) / capacityFor(j.type, config))) : null;
     out.set(j.id, { position: i + 1, estimated_wait_s: wait });
     const m = med.get(j.type);
     if (m === undefined) aheadKnown = false;

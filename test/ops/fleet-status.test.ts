@@ -155,6 +155,9 @@ describe('queue figures', () => {
       q4: { position: 4, estimated_wait_s: 133 }, // (100 + 300) / 3
       q5: { position: 5, estimated_wait_s: null }, // a job of a type never completed is ahead
     });
+    // A job held by not_before waits at least until then, even first in the queue.
+    const held = queuePlaces([job('h', { priority: 1, not_before: iso(NOW + 7_200_000) })], config, NOW);
+    expect(held.get('h')).toEqual({ position: 1, estimated_wait_s: 7200 });
   });
   test('listing order: running, queued in queue order, then finished newest first', () => {
     const jobs = [
