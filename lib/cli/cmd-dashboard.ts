@@ -5,7 +5,9 @@
  * live, read-only, refreshed from git. Argument checks come first, so a bad command line
  * reads and writes nothing.
  */
-import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Argv } from 'yargs';
@@ -16,7 +18,6 @@ import { renderPage } from '../dashboard/render.js';
 import { isLoopbackHost, startDashboardServer } from '../dashboard/server.js';
 import { CoordError } from '../errors.js';
 import { parseDurationFlag, parseWholeNumber } from '../ops/input.js';
-import { writeFileAtomic } from '../store/files.js';
 import { kindOfPath, ownerOfPath } from '../store/kinds.js';
 import type { Run } from './cmd-files.js';
 import type { CommandContext } from './context.js';
@@ -38,17 +39,26 @@ interface DashboardArgs {
 
 /**
  * Checks the command line. `--serve` takes an optional port (`--serve 9000`, DESIGN.md) and
- * `--port` gives it too (`--serve --port 9000`, issue 10); both at once must agree.
+ * `--port` gives it too (`--serve --port 9000`, issue 10); both at once must agree. An option
+ * given twice, `--port`/`--host`/`--interval` without `--serve`, and `--no-aggregate` without
+ * `--out` are usage errors.
  * @throws CoordError E_USAGE
  */
 export function parseDashboardArgs(a: Record<string, unknown>): DashboardArgs {
+  for (const opt of ['out', 'serve', 'port', 'host', 'interval', 'days']) {
+    if (Array.isArray(a[opt])) throw usage(`--${opt} given twice; give it once`);
+  }
   const out = a.out === undefined ? null : argText(a.out).trim();
   if (out === '') throw usage('--out needs a file name, for example --out fleet.html');
   const serving = a.serve !== undefined;
+  if (!serving) {
+    const lone = (['port', 'host', 'interval'] as const).filter((k) => a[k] !== undefined);
+    if (lone.length) throw usage(`${lone.map((k) => `--${k}`).join(' and ')} need${lone.length === 1 ? 's' : ''} --serve: --port, --host and --interval go with --serve`);
+  }
   if (!serving && out === null) throw usage('name what to do: --out FILE (write the page), --serve [PORT] (serve it live), or both');
+  if (a.aggregate === false && out === null) throw usage('--no-aggregate applies to --out only (--serve never writes shared/health_dashboard.json); drop it, or add --out FILE');
   const fromServe = serving && argText(a.serve).trim() !== '' ? parseWholeNumber(a.serve, '--serve', 0, 65535) : null;
   const fromPort = a.port !== undefined ? parseWholeNumber(a.port, '--port', 0, 65535) : null;
-  if (!serving && (fromPort !== null || a.host !== undefined || a.interval !== undefined)) throw usage('--port, --host and --interval go with --serve');
   if (fromServe !== null && fromPort !== null && fromServe !== fromPort) throw usage(`--serve ${fromServe} and --port ${fromPort} disagree; give the port once`);
   const host = a.host === undefined ? '127.0.0.1' : argText(a.host).trim();
   if (!(host === 'localhost' || isIP(host) !== 0)) throw usage(`--host ${JSON.stringify(argText(a.host))}: give an IP address (127.0.0.1, ::1, 0.0.0.0) or localhost`);
@@ -61,9 +71,12 @@ export function parseDashboardArgs(a: Record<string, unknown>): DashboardArgs {
 }
 
 /**
- * Where `--out` writes, checked before anything is read: its folder must exist, it must not
- * be a folder, and it must not be a coordination file of the repository.
- * @throws CoordError E_NOT_FOUND (folder missing), E_USAGE (a folder, a coordination file)
+ * Where `--out` writes, checked before anything is read: its folder must exist; if the path
+ * exists it must be a regular file (not a folder, symlink, device, FIFO or socket: the page is
+ * renamed over it, which would replace those); and it must not be a coordination file of the
+ * repository.
+ * @throws CoordError E_NOT_FOUND (folder missing), E_USAGE (not a regular file, a
+ *   coordination file)
  */
 async function checkOutPath(ctx: CommandContext, out: string): Promise<string> {
   const abs = path.resolve(ctx.io.cwd, out);
@@ -73,6 +86,16 @@ async function checkOutPath(ctx: CommandContext, out: string): Promise<string> {
   if (!dst.isDirectory()) throw usage(`--out ${out}: ${dir} is not a folder`);
   const st = await fs.lstat(abs).catch(() => null);
   if (st?.isDirectory()) throw usage(`--out ${out}: is a folder; give a file name such as ${path.join(out, 'index.html')}`);
+  if (st && !st.isFile()) {
+    // The page is written to a temp file renamed over the target: that would replace a
+    // device, FIFO or socket with a regular file, and a symlink rather than what it points to.
+    if (st.isSymbolicLink()) {
+      const target = await fs.readlink(abs).catch(() => '?');
+      throw usage(`--out ${out}: is a symbolic link (to ${target}); writing would replace the link itself with a regular file. Give the real path of the file, or another name`);
+    }
+    const what = st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : 'not a regular file';
+    throw usage(`--out ${out}: is ${what}, not a regular file; coord dashboard replaces the file it writes, which would destroy it. Give the name of a regular file or a new one`);
+  }
   const rel = path.relative(await fs.realpath(ctx.repoRoot()), path.join(await fs.realpath(dir), path.basename(abs)));
   if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
     const r = rel.split(path.sep).join('/');
@@ -83,7 +106,43 @@ async function checkOutPath(ctx: CommandContext, out: string): Promise<string> {
   return abs;
 }
 
-async function writeOut(ctx: CommandContext, args: DashboardArgs, outAbs: string): Promise<void> {
+/** Errors creating or renaming the page's temp file that mean "this folder cannot take it". */
+const UNWRITABLE = new Map<string, string>([
+  ['EACCES', 'permission denied'], ['EPERM', 'operation not permitted'], ['EROFS', 'read-only file system'],
+  ['ENOENT', 'the folder does not accept new files'], ['ENOTDIR', 'not a folder'], ['EISDIR', 'a folder is in the way'],
+  ['ENOSPC', 'no space left'], ['EDQUOT', 'disk quota exceeded'], ['EXDEV', 'cross-device rename'], ['EINVAL', 'invalid for this file system'],
+]);
+
+/** The page's temp file, created (empty) before anything is read; renamed over the target. */
+interface OutTemp {
+  /** Absolute target path. */
+  abs: string;
+  /** Absolute temp path, beside the target. */
+  tmp: string;
+  handle: FileHandle;
+}
+
+const unwritable = (out: string, abs: string, code: string) =>
+  usage(`--out ${out}: cannot write a file in ${path.dirname(abs)} (${code}: ${UNWRITABLE.get(code) ?? code}); choose a writable folder. Nothing was written`);
+
+/**
+ * Creates the page's temp file beside `abs` (O_EXCL, mode 0644), so an unwritable folder is
+ * found before the repository is read or anything rendered.
+ * @throws CoordError E_USAGE for the errors in {@link UNWRITABLE}; other errors as thrown
+ */
+async function openOutTemp(out: string, abs: string): Promise<OutTemp> {
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    return { abs, tmp, handle: await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== undefined && UNWRITABLE.has(code)) throw unwritable(out, abs, code);
+    throw err;
+  }
+}
+
+/** Reads the repository and renders the static page and the aggregate (validated). */
+async function renderOut(ctx: CommandContext, args: DashboardArgs) {
   const root = ctx.repoRoot();
   const now = ctx.clock.now();
   const data = await collectDashboardData(root, { now });
@@ -91,12 +150,37 @@ async function writeOut(ctx: CommandContext, args: DashboardArgs, outAbs: string
   const html = renderPage(model, { live: false, now, version: VERSION });
   const aggregate = buildHealthDashboard(model);
   validateHealthDashboard(aggregate);
+  return { root, model, html, aggregate };
+}
+
+/**
+ * Renders the page into the temp file of {@link openOutTemp}, renames it over the target,
+ * then writes the aggregate. On any failure before the rename the temp file is removed; a
+ * write or rename error of {@link UNWRITABLE} is a usage error.
+ */
+async function writeOut(ctx: CommandContext, args: DashboardArgs, t: OutTemp): Promise<void> {
+  const outAbs = t.abs;
+  let page: Awaited<ReturnType<typeof renderOut>>;
+  let writing = false;
   try {
-    await writeFileAtomic(path.dirname(outAbs), path.basename(outAbs), html);
+    page = await renderOut(ctx, args);
+    writing = true;
+    await t.handle.writeFile(page.html, 'utf8');
+    await t.handle.sync();
+    await t.handle.close();
+    await fs.rename(t.tmp, outAbs);
   } catch (err) {
+    await t.handle.close().catch(() => undefined);
+    await fs.rm(t.tmp, { force: true }).catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw usage(`--out ${args.out ?? ''}: cannot write there (${code}); choose a writable folder`);
+    if (writing && code !== undefined && UNWRITABLE.has(code)) throw unwritable(args.out ?? outAbs, outAbs, code);
     throw err;
+  }
+  const { root, model, html, aggregate } = page;
+  const dh = await fs.open(path.dirname(outAbs), constants.O_RDONLY).catch(() => null);
+  if (dh) {
+    await dh.sync().catch(() => undefined);
+    await dh.close();
   }
   const agg = args.aggregate ? await writeHealthDashboard(root, aggregate) : null;
   const rel = path.relative(ctx.io.cwd, outAbs) || outAbs;
@@ -125,7 +209,9 @@ async function serve(ctx: CommandContext, args: DashboardArgs): Promise<void> {
   try {
     server = await startDashboardServer({
       host: s.host, port: s.port, refreshMs: s.refreshMs, load, now: () => ctx.clock.now(), version: VERSION,
-      onRefreshError: (err) => ctx.io.stderr(`dashboard: refresh from git failed: ${(err as Error).message ?? String(err)}\n`),
+      // Said once per distinct error, not on every refresh; the page shows it all along.
+      onRefreshError: (err) => ctx.io.stderr(`dashboard: refresh from git failed: ${err instanceof Error ? err.message : String(err)} (the page keeps showing the last good state; said again only if the error changes)\n`),
+      onRefreshRecovered: () => ctx.io.stderr('dashboard: refresh from git works again\n'),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -166,7 +252,7 @@ export function dashboardCommands(y: Argv, run: Run): Argv {
     run(async (ctx, a) => {
       const args = parseDashboardArgs(a);
       const outAbs = args.out !== null ? await checkOutPath(ctx, args.out) : null;
-      if (outAbs !== null) await writeOut(ctx, args, outAbs);
+      if (args.out !== null && outAbs !== null) await writeOut(ctx, args, await openOutTemp(args.out, outAbs));
       if (args.serve) await serve(ctx, args);
     }),
   );

@@ -14,7 +14,7 @@
  *   through DNS rebinding.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
 import { contentSecurityPolicy } from './assets.js';
 import type { DashboardModel } from './model.js';
 import { renderPage, renderSections, type SectionId } from './render.js';
@@ -33,8 +33,13 @@ export interface DashboardServerOptions {
   now: () => number;
   /** build-coord version for the footer. */
   version?: string;
-  /** Told about every failed refresh (the server keeps running). */
+  /**
+   * Told about a failed refresh (the server keeps running) — once per distinct error
+   * message in a row, not on every retry: the same failure again says nothing new.
+   */
   onRefreshError?: (err: unknown) => void;
+  /** Told once when a refresh works again after {@link onRefreshError} was called. */
+  onRefreshRecovered?: () => void;
 }
 
 export interface DashboardServer {
@@ -48,18 +53,47 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/** True for addresses only this machine can reach. */
+/**
+ * True for addresses only this machine can reach: `localhost`, an IPv4 literal in
+ * 127.0.0.0/8 (four decimal octets 0–255, as node:net `isIPv4` accepts them) and `::1`
+ * (bare or in brackets). Names that merely start with `127.` (`127.0.0.1.evil.com`,
+ * `127.a`, `127.999.999.999`) are not loopback.
+ */
 export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\./.test(host);
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '[::1]' || (isIPv4(h) && h.startsWith('127.'));
 }
 
-function hostnameOf(hostHeader: string | undefined): string | null {
+/**
+ * The host part of a `Host` header, lower-cased, with brackets kept for IPv6
+ * (`[::1]:8080` → `[::1]`); null when the header is missing or malformed: anything after
+ * the host that is not `:PORT` with PORT a number 1–65535 (`127.0.0.1:abc`, `[::1].evil`,
+ * `localhost:`), or an empty host.
+ */
+export function hostOfHeader(hostHeader: string | undefined): string | null {
   if (!hostHeader) return null;
   const h = hostHeader.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
-  return h.replace(/:\d+$/, '');
+  const m = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(h);
+  if (!m) return null;
+  if (m[2] !== undefined) {
+    const port = Number(m[2]);
+    if (port < 1 || port > 65535) return null;
+  }
+  return m[1];
+}
+
+/**
+ * Whether a loopback-bound server answers a request with this `Host` header: only when it
+ * names `localhost`, a 127.0.0.0/8 IPv4 literal or `[::1]` (each with an optional port
+ * 1–65535), or the address the server was bound to. Anything else (a DNS name, which an
+ * attacker's page could rebind to 127.0.0.1) gets 421.
+ */
+export function hostHeaderAllowed(hostHeader: string | undefined, boundHost: string): boolean {
+  const host = hostOfHeader(hostHeader);
+  if (host === null) return false;
+  if (host === 'localhost' || host === '[::1]' || (isIPv4(host) && host.startsWith('127.'))) return true;
+  const bound = boundHost.toLowerCase();
+  return host === bound || (isIPv6(bound) && host === `[${bound}]`);
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0];
@@ -73,6 +107,8 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
   let model = await o.load();
   let version = 1;
   let refreshError: string | null = null;
+  /** The full message last given to onRefreshError; null while refreshes work. */
+  let reported: string | null = null;
   let cache: { version: number; sections: Record<SectionId, string> } | null = null;
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
@@ -110,8 +146,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
         req.on('end', () => text(req, res, 405, `${req.method ?? '?'} not allowed: the dashboard is read-only (GET and HEAD only)`, { Allow: 'GET, HEAD' }));
         return;
       }
-      const host = hostnameOf(req.headers.host);
-      if (loopback && (host === null || !(isLoopbackHost(host) || host === o.host))) {
+      if (loopback && !hostHeaderAllowed(req.headers.host, o.host)) {
         return text(req, res, 421, `this dashboard answers only to ${o.host} (Host: ${req.headers.host ?? 'missing'})`);
       }
       const path = (req.url ?? '/').split('?')[0];
@@ -144,10 +179,12 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
       try {
         model = await o.load();
         version++;
+        if (reported !== null) { reported = null; o.onRefreshRecovered?.(); }
         refreshError = null;
       } catch (err) {
         refreshError = messageOf(err);
-        o.onRefreshError?.(err);
+        const full = err instanceof Error ? err.message : String(err);
+        if (full !== reported) { reported = full; o.onRefreshError?.(err); }
       } finally {
         inFlight = null;
       }

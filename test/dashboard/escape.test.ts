@@ -10,6 +10,11 @@ describe('escapeHtml', () => {
     ['<img src=x onerror=alert(1)>', '&lt;img src=x onerror=alert(1)&gt;'],
     ['plain text, ünïcödé ✓', 'plain text, ünïcödé ✓'],
     ['', ''],
+    // Control and bidi characters become visible escapes (as on a terminal); tab and newline stay.
+    ['a\u001b[31mred\u0007', 'a\\x1b[31mred\\x07'],
+    ['\u202e<b>txt.exe', '\\u202e&lt;b&gt;txt.exe'],
+    ['del\u007f c1\u0085 lrm\u200e', 'del\\x7f c1\\x85 lrm\\u200e'],
+    ['line\n\tindented', 'line\n\tindented'],
   ])('%j → %j', (input, want) => {
     expect(escapeHtml(input)).toBe(want);
   });
