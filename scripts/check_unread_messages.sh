@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# check_unread_messages.sh [buildN|all]
+# check_unread_messages.sh [buildN|all]   (N alone is buildN)
 # Compatibility wrapper (MIGRATION.md). buildN: lists its unread messages and exits 1 when
 # there are any (scripts use it as a boolean), 0 when none. all (the default): the fleet
 # status with unread counts per builder, exit 0. Never commits anything (the upstream
@@ -17,4 +17,5 @@ if [[ "$target" == all ]]; then
   compat_coord status
 fi
 compat_deprecated "coord messages --to buildN --exit-code-if-unread"
-compat_coord messages list --to "$target" --exit-code-if-unread --order severity --long
+compat_builder "$usage" "$target"
+compat_coord messages list "--to=$COMPAT_BUILDER" --exit-code-if-unread --order severity --long

@@ -11,7 +11,7 @@ usage="heartbeat.sh [buildN]"
 compat_deprecated "coord heartbeat (cron: * * * * * coord heartbeat)"
 (($# <= 1)) || compat_usage "expected at most 1 argument, got $#" "$usage"
 if (($# == 1)); then
-  compat_require "$usage" buildN "$1"
-  compat_coord --builder "$1" heartbeat
+  compat_builder "$usage" "$1"
+  compat_coord "--builder=$COMPAT_BUILDER" heartbeat
 fi
 compat_coord heartbeat

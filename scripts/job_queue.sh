@@ -18,9 +18,11 @@ case "$sub" in
     (($# == 2 || $# == 3)) || compat_usage "add takes BRANCH COMMIT [PRIORITY], got $# argument(s)" "$usage"
     compat_require "$usage" BRANCH "$1"
     compat_require "$usage" COMMIT "$2"
+    compat_not_option "$usage" BRANCH "$1"
+    compat_not_option "$usage" COMMIT "$2"
     prio=()
-    if (($# == 3)); then prio=(--priority "$3"); fi
-    compat_coord jobs add --type "${COORD_COMPAT_JOB_TYPE:-build}" --branch "$1" --commit "$2" ${prio[@]+"${prio[@]}"}
+    if (($# == 3)); then prio=("--priority=$3"); fi
+    compat_coord jobs add "--type=${COORD_COMPAT_JOB_TYPE:-build}" "--branch=$1" "--commit=$2" ${prio[@]+"${prio[@]}"}
     ;;
   get-next)
     compat_deprecated "coord jobs claim"
@@ -32,16 +34,17 @@ case "$sub" in
     (($# == 2 || $# == 3)) || compat_usage "complete takes JOB_ID STATUS [DURATION_S], got $# argument(s)" "$usage"
     compat_require "$usage" JOB_ID "$1"
     compat_require "$usage" STATUS "$2"
+    compat_not_option "$usage" JOB_ID "$1"
     dur=()
-    if (($# == 3)); then dur=(--duration "$3"); fi
-    compat_coord jobs complete "$1" --status "$2" ${dur[@]+"${dur[@]}"}
+    if (($# == 3)); then dur=("--duration=$3"); fi
+    compat_coord jobs complete "$1" "--status=$2" ${dur[@]+"${dur[@]}"}
     ;;
   list)
     compat_deprecated "coord jobs list [--status STATUS]"
     (($# <= 1)) || compat_usage "list takes at most one STATUS" "$usage"
     if (($# == 1)); then
       compat_require "$usage" STATUS "$1"
-      compat_coord jobs list --status "$1"
+      compat_coord jobs list "--status=$1"
     fi
     compat_coord jobs list
     ;;

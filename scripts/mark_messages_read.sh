@@ -9,9 +9,10 @@ set -euo pipefail
 usage="mark_messages_read.sh buildN [MESSAGE_ID]"
 compat_deprecated "coord --builder buildN messages read ID (or --all-unread)"
 (($# == 1 || $# == 2)) || compat_usage "expected 1 or 2 arguments, got $#" "$usage"
-compat_require "$usage" buildN "$1"
+compat_builder "$usage" "$1"
 if (($# == 2)); then
   compat_require "$usage" MESSAGE_ID "$2"
-  compat_coord --builder "$1" messages read "$2"
+  compat_not_option "$usage" MESSAGE_ID "$2"
+  compat_coord "--builder=$COMPAT_BUILDER" messages read "$2"
 fi
-compat_coord --builder "$1" messages read --all-unread
+compat_coord "--builder=$COMPAT_BUILDER" messages read --all-unread

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# read_messages.sh [buildN]
+# read_messages.sh [buildN]   (N alone is buildN)
 # Compatibility wrapper (MIGRATION.md): the unread messages of buildN (default: this
 # builder), errors first, then warnings, requests and info. Marks nothing read.
 set -euo pipefail
@@ -10,7 +10,7 @@ usage="read_messages.sh [buildN]"
 compat_deprecated "coord messages --to buildN --order severity --long"
 (($# <= 1)) || compat_usage "expected at most 1 argument, got $#" "$usage"
 if (($# == 1)); then
-  compat_require "$usage" buildN "$1"
-  compat_coord messages list --to "$1" --order severity --long
+  compat_builder "$usage" "$1"
+  compat_coord messages list "--to=$COMPAT_BUILDER" --order severity --long
 fi
 compat_coord messages list --order severity --long

@@ -13,10 +13,13 @@ compat_require "$usage" FROM "$1"
 compat_require "$usage" TO "$2"
 compat_require "$usage" TYPE "$3"
 compat_require "$usage" SUBJECT "$4"
+compat_not_option "$usage" FROM "$1"
+compat_not_option "$usage" TO "$2"
+compat_not_option "$usage" TYPE "$3"
 ack=()
 if (($# == 6)); then
   [[ "$6" == --require-ack ]] || compat_usage "unknown option \"$6\" (the only option is --require-ack)" "$usage"
   ack=(--require-ack)
 fi
 # The body goes after --: text that starts with - is never taken for an option.
-compat_sm --from "$1" --type "$3" --subject "$4" ${ack[@]+"${ack[@]}"} "$2" -- "$5"
+compat_sm "--from=$1" "--type=$3" "--subject=$4" ${ack[@]+"${ack[@]}"} "$2" -- "$5"

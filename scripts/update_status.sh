@@ -11,9 +11,13 @@ set -euo pipefail
 usage="update_status.sh buildN idle|building|success|failed [JOB_ID]"
 compat_deprecated "coord heartbeat (status follows the queue: coord jobs claim / coord jobs complete)"
 (($# == 2 || $# == 3)) || compat_usage "expected 2 or 3 arguments, got $#" "$usage"
-compat_require "$usage" buildN "$1"
+compat_builder "$usage" "$1"
 case "$2" in
   idle | building | success | failed) ;;
   *) compat_usage "STATUS \"$2\": give idle, building, success or failed" "$usage" ;;
 esac
-compat_coord --builder "$1" heartbeat
+if (($# == 3)); then compat_not_option "$usage" JOB_ID "$3"; fi
+ignored="STATUS \"$2\""
+if (($# == 3)); then ignored+=" and JOB_ID \"$3\""; fi
+echo "$COMPAT_PROG: note: $ignored ignored: a builder's status now follows the queue (coord jobs claim / coord jobs complete); only $COMPAT_BUILDER's heartbeat is refreshed" >&2
+compat_coord "--builder=$COMPAT_BUILDER" heartbeat

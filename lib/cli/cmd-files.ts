@@ -78,7 +78,7 @@ export function fileCommands(y: Argv, run: Run): Argv {
       'migrate',
       'rewrite legacy file shapes to the canonical form, in one commit; recognise the upstream toolkit\'s layout',
       (c) => c
-        .option('dry-run', { type: 'boolean', default: false, describe: 'report everything and show the diff; write nothing' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'report everything (each problem with the flag that fixes it) and show the diff; write nothing; exit 3 only when something must be fixed by hand' })
         .option('remove-derived', { type: 'boolean', default: false, describe: 'remove the old derived files (in the migration commit) and delete heartbeat branches on the remote' })
         .option('add-builders', { type: 'boolean', default: false, describe: 'add builders the data names (build3/, jobs, messages, locks) to shared/build_config.json' })
         .option('trust-senders', { type: 'boolean', default: false, describe: 'add non-builder message senders (people, agents) to trust.senders of shared/build_config.json' })
@@ -90,7 +90,10 @@ export function fileCommands(y: Argv, run: Run): Argv {
           repoRoot: ctx.repoRoot(), dryRun: dry, now: ctx.clock.now(), actor: (() => { try { return ctx.maybeIdentity()?.builder ?? null; } catch { return null; } })(),
           removeDerived: Boolean(a['remove-derived']), addBuilders: Boolean(a['add-builders']), trustSenders: Boolean(a['trust-senders']),
         });
-        if (ctx.json) return printJson(ctx.io, { ok: true, dry_run: dry, ...res });
+        // A dry run exits 3 only when a problem has no flag that fixes it.
+        const handFix = res.problems.some((p) => p.fix === null);
+        if (handFix) process.exitCode = 3;
+        if (ctx.json) return printJson(ctx.io, { ok: !handFix, dry_run: dry, ...res });
         printLines(ctx.io, migrateReport(res, dry));
         if (res.derived.some((d) => d.action === 'failed')) process.exitCode = 6;
       }),
@@ -105,7 +108,9 @@ export function migrateReport(res: MigrateResult, dry: boolean): string[] {
   lines.push(...res.changes.map((c) => `${dry ? 'would rewrite' : 'rewrote'} ${c.file}: ${c.legacy.join('; ') || 'formatting'}`));
   for (const d of res.derived) {
     const what = d.kind === 'branch' ? `heartbeat branch ${d.path} on the remote` : d.path;
-    const how = d.action === 'kept' ? 'kept (--remove-derived removes it)' : d.action === 'failed' ? `NOT deleted: ${d.error ?? 'refused'}` : d.action === 'would remove' ? (d.kind === 'branch' ? 'would be deleted on the remote' : 'would be removed in the commit') : (d.kind === 'branch' ? 'deleted on the remote' : 'removed in the commit');
+    const how = d.path === '.build_server_id' && d.kind === 'file'
+      ? (d.action === 'kept' ? 'committed, so every new clone starts as the same builder (--remove-derived untracks it; the file stays)' : d.action === 'would remove' ? 'would be untracked in the commit (the file stays)' : 'untracked in the commit (the file stays)')
+      : d.action === 'kept' ? 'kept (--remove-derived removes it)' : d.action === 'failed' ? `NOT deleted: ${d.error ?? 'refused'}` : d.action === 'would remove' ? (d.kind === 'branch' ? 'would be deleted on the remote' : 'would be removed in the commit') : (d.kind === 'branch' ? 'deleted on the remote' : 'removed in the commit');
     lines.push(`${d.status} ${what}: ${how}; now: ${d.replaced_by}`);
   }
   if (!res.heartbeat_branches_checked && res.heartbeat_branches_reason) lines.push(`heartbeat branches: not checked (${res.heartbeat_branches_reason})`);
@@ -113,12 +118,22 @@ export function migrateReport(res: MigrateResult, dry: boolean): string[] {
   const notAdded = n.unknown.filter((b) => !n.added.includes(b));
   if (n.added.length) lines.push(`builders ${dry ? 'that would be ' : ''}added to shared/build_config.json: ${n.added.join(', ')}`);
   if (notAdded.length) lines.push(`builders in the data but not configured: ${notAdded.join(', ')} (--add-builders adds them)`);
-  const untrusted = n.senders.filter((s) => !n.trusted_added.includes(s));
+  const untrusted = n.untrusted.filter((s) => !n.trusted_added.includes(s));
   if (n.trusted_added.length) lines.push(`senders ${dry ? 'that would be ' : ''}added to trust.senders: ${n.trusted_added.join(', ')}`);
   if (untrusted.length) lines.push(`non-builder senders (people or agents, not builders): ${untrusted.join(', ')} (--trust-senders lets them send with sm --from)`);
   if (n.recipients.length) lines.push(`messages addressed to names that are not builders: ${n.recipients.join(', ')} (nobody can mark them read)`);
   for (const j of res.running_jobs) {
     lines.push(`job ${j.id} is running on ${j.assigned_to ?? 'nobody'}${j.started_at ? ` since ${j.started_at}` : ''}: a daemon requeues it once ${j.assigned_to ?? 'its holder'}'s heartbeat and lease stand still for the lease time, or its holder ends it by hand: coord --builder ${j.assigned_to ?? 'buildN'} jobs complete ${j.id} --status failed`);
+  }
+  for (const p of res.problems) {
+    lines.push(`problem: ${p.file}${p.pointer ? `: ${p.pointer}` : ''}: ${p.reason}: ${p.fix ? `${p.fix} fixes it` : 'must be fixed by hand'}`);
+  }
+  if (res.problems.length) {
+    const hand = res.problems.filter((p) => p.fix === null).length;
+    const flags = [...new Set(res.problems.map((p) => p.fix).filter((f): f is NonNullable<typeof f> => f !== null))];
+    lines.push(hand
+      ? `${res.problems.length} problem(s) stop the migration: ${hand} must be fixed by hand first${flags.length ? `; the others: coord migrate ${flags.join(' ')}` : ''}`
+      : `${res.problems.length} problem(s) stop the migration with these flags; every one is fixed by: coord migrate ${flags.join(' ')} (add them to the other flags)`);
   }
   if (res.commit) {
     lines.push(`committed ${res.commit.slice(0, 12)}`, 'the commit is local only, not pushed yet: push it with git push (or coord sync)',

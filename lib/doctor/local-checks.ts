@@ -3,6 +3,7 @@
  * identity, hooks, merge driver, command links, the coordination files, disk space.
  * Each returns one {@link DoctorCheck}; none writes anything.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedIdentity } from '../config/identity.js';
@@ -18,12 +19,23 @@ export function setupCommand(builder: string | null): string {
   return `scripts/setup_build.sh ${builder ? builder.replace(/^build/, '') : 'N'}`;
 }
 
+/** Whether git tracks `.build_server_id` in `repoRoot` (false outside git). Synchronous: `git ls-files`. */
+export function trackedIdentityFile(repoRoot: string): boolean {
+  const r = spawnSync('git', ['ls-files', '--error-unmatch', '--', '.build_server_id'], { cwd: repoRoot, stdio: 'ignore' });
+  return r.status === 0;
+}
+
 /**
  * @param identity what the sources gave (null: none), or the error a source raised
+ * @param repoRoot the clone: a committed `.build_server_id` there is a problem (every new clone would share it)
  * @param configured builders of shared/build_config.json, null when unreadable
  */
-export function checkIdentity(identity: ResolvedIdentity | null, identityError: string | null, record: SetupRecord | null, configured: readonly string[] | null): DoctorCheck {
+export function checkIdentity(identity: ResolvedIdentity | null, identityError: string | null, record: SetupRecord | null, configured: readonly string[] | null, repoRoot?: string): DoctorCheck {
   if (identityError) return check('identity', 'problem', identityError, `correct that source, or re-run ${setupCommand(record?.builder ?? null)}`);
+  if (repoRoot && trackedIdentityFile(repoRoot)) {
+    return check('identity', 'problem', '.build_server_id is committed to the repository: every new clone starts with the same builder identity',
+      'git rm --cached .build_server_id && git commit -m "untrack .build_server_id" && git push (coord migrate --remove-derived does the same; .gitignore should list .build_server_id)');
+  }
   if (!identity) {
     return check('identity', 'problem', 'no source says which builder this is (--builder, COORD_BUILDER, SERVER_ID, /etc/build_server_id, .build_server_id, hostname)',
       `run ${setupCommand(null)} (it writes .build_server_id)`);

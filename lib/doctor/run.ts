@@ -73,7 +73,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   const svc = { builder, prefix, coordJs: o.coordJs, record, drainTimeoutS: policy.drain_timeout_s, daemonPid: await liveDaemonPid(ownStatus) };
 
   const checks: DoctorCheck[] = [];
-  checks.push(checkIdentity(o.identity, o.identityError, record, configured));
+  checks.push(checkIdentity(o.identity, o.identityError, record, configured, o.repoRoot));
   checks.push(await guarded('git-identity', () => checkGitIdentity(o.repoRoot, builder)));
   checks.push(await guarded('hooks', () => checkHooks(o.repoRoot, o.coordJs, builder)));
   checks.push(await guarded('merge-driver', () => checkMergeDriver(o.repoRoot, o.coordJs)));

@@ -91,7 +91,7 @@ export function findNames(dirs: readonly string[], docs: { jobs: unknown; messag
   }
   const locks = isObj(docs.locks) ? (Array.isArray(docs.locks.locks) || isObj(docs.locks.locks) ? docs.locks.locks : docs.locks) : Array.isArray(docs.locks) ? docs.locks : [];
   for (const e of Array.isArray(locks) ? locks : isObj(locks) ? Object.values(locks) : []) {
-    if (isObj(e)) for (const n of [...strings(e.owner), ...strings(e.locked_by)]) builder(n);
+    if (isObj(e)) for (const n of [...strings(e.owner), ...strings(e.holder), ...strings(e.locked_by)]) builder(n);
   }
   return { builders: [...builders].sort(byBuilderNumber), senders: [...senders].sort(), recipients: [...recipients].sort() };
 }

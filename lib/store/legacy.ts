@@ -132,9 +132,11 @@ function legacyToken(name: string, owner: unknown, at: unknown): string {
  */
 function normalizeLockEntry(name: string, e: unknown, ctx: NormalizeContext, notes: Set<string>, legacyShape: boolean): unknown {
   if (!isObj(e)) return e;
-  const legacyEntry = legacyShape || 'owner' in e || 'timestamp' in e;
+  const legacyEntry = legacyShape || 'owner' in e || 'holder' in e || 'timestamp' in e;
   const out: Obj = { ...e };
   delete out.name;
+  // Some upstream scripts wrote `holder` for `owner`.
+  if (!('locked_by' in out) && !('owner' in out) && 'holder' in out) { out.owner = out.holder; delete out.holder; }
   if (!('locked_by' in out) && 'owner' in out) { out.locked_by = out.owner; delete out.owner; notes.add('locks with owner/timestamp fields'); }
   if (!('locked_at' in out) && 'timestamp' in out) { out.locked_at = out.timestamp; delete out.timestamp; }
   if (!legacyEntry) return out;
@@ -169,7 +171,7 @@ function normalizeLocks(doc: unknown, ctx: NormalizeContext, notes: Set<string>,
     const map: Obj = {};
     for (const [name, e] of Object.entries(locks)) map[name] = normalizeLockEntry(name, e, ctx, notes, false);
     locks = map;
-  } else if (locks === undefined && isObj(doc) && Object.values(doc).every((v) => isObj(v) && ('owner' in v || 'locked_by' in v))) {
+  } else if (locks === undefined && isObj(doc) && Object.values(doc).every((v) => isObj(v) && ('owner' in v || 'holder' in v || 'locked_by' in v))) {
     // Legacy: a bare object keyed by lock name, no "locks" wrapper.
     notes.add('locks as a bare object keyed by name');
     const map: Obj = {};

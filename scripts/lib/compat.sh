@@ -33,9 +33,12 @@ compat_require() {
   [[ -n "$3" ]] || compat_usage "$2 is missing or empty" "$1"
 }
 
-# The repository: --repo / COORD_REPO / the nearest parent of the working folder holding
+# The repository: COORD_REPO / the nearest parent of the working folder holding
 # coordination/ (coord's own rule), else — for cron entries that run from $HOME — the
-# installation itself when it is the coordination clone (the upstream flow).
+# installation itself, but only when it is a set-up builder clone (it holds
+# .build_server_id or .git/coord/setup.json). A developer's checkout of build-coord is
+# never used: its origin is the upstream project, not a fleet. Otherwise: usage error
+# (exit 2) before anything ran.
 compat_default_repo() {
   [[ -n "${COORD_REPO:-}" ]] && return 0
   local d=$PWD
@@ -44,8 +47,31 @@ compat_default_repo() {
     [[ "$d" == / || -z "$d" ]] && break
     d=$(dirname "$d")
   done
-  if [[ -d "$COMPAT_INSTALL/coordination" ]]; then export COORD_REPO="$COMPAT_INSTALL"; fi
-  return 0
+  if [[ -d "$COMPAT_INSTALL/coordination" ]] &&
+    [[ -f "$COMPAT_INSTALL/.build_server_id" || -f "$COMPAT_INSTALL/.git/coord/setup.json" ]]; then
+    export COORD_REPO="$COMPAT_INSTALL"
+    return 0
+  fi
+  printf '%s: usage error: no coordination repository here: run from your fleet clone, or set COORD_REPO\n' "$COMPAT_PROG" >&2
+  exit 2
+}
+
+# compat_not_option USAGE NAME VALUE: a positional value that is a name (builder, branch,
+# commit, job id, status) must not start with "-": coord would read it as an option.
+compat_not_option() {
+  [[ "$3" != -* ]] || compat_usage "$2 \"$3\" starts with \"-\": give a value, not an option" "$1"
+}
+
+# compat_builder USAGE VALUE: sets COMPAT_BUILDER to the builder VALUE names: a plain
+# number N (1-9999) is buildN, like sm, heartbeat.sh and coord --builder; anything else is
+# passed on as it is (coord checks it is a configured builder), but never an option.
+# shellcheck disable=SC2034 # COMPAT_BUILDER is read by the wrappers that source this file
+COMPAT_BUILDER=
+# shellcheck disable=SC2034
+compat_builder() {
+  compat_require "$1" buildN "$2"
+  compat_not_option "$1" buildN "$2"
+  if [[ "$2" =~ ^[1-9][0-9]{0,3}$ ]]; then COMPAT_BUILDER="build$2"; else COMPAT_BUILDER=$2; fi
 }
 
 # compat_exec TOOL ARGS…: replaces this process with coord or sm (TOOL) from this

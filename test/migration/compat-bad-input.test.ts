@@ -47,6 +47,25 @@ const CASES: [string, string[], RegExp][] = [
   ['validate_json.sh', [], /name at least one file/],
   ['validate_json.sh', ['.gitattributes'], /not a coordination file/],
   ['validate_all.sh', ['extra'], /takes no argument/],
+  // Values starting with "-" are values, never options passed on to coord (finding 2).
+  ['job_queue.sh', ['add', '--help', 'abc1234'], /BRANCH "--help" starts with "-": give a value, not an option/],
+  ['job_queue.sh', ['add', 'main', '--not-before=+5h'], /COMMIT "--not-before=\+5h" starts with "-"/],
+  ['job_queue.sh', ['complete', '--help', 'completed'], /JOB_ID "--help" starts with "-"/],
+  ['job_queue.sh', ['list', '--json'], /--status "--json": one of queued/],
+  ['create_job.sh', ['--not-before=+5h', 'abc1234'], /BRANCH "--not-before=\+5h" starts with "-"/],
+  ['create_job.sh', ['main', 'abc1234', '-5'], /--priority "-5": give a whole number from 1 to 10/],
+  ['validate_json.sh', ['--'], /name at least one file/],
+  ['validate_json.sh', ['-x'], /FILE "-x" starts with "-": options are not accepted \(for a file of that name write \.\/-x\)/],
+  ['validate_json.sh', ['--', '--staged'], /FILE "--staged" starts with "-"/],
+  ['check_unread_messages.sh', ['--json'], /buildN "--json" starts with "-": give a value, not an option/],
+  ['read_messages.sh', ['--all'], /buildN "--all" starts with "-"/],
+  ['read_messages.sh', ['0'], /--to 0: not a configured builder/],
+  ['heartbeat.sh', ['--help'], /buildN "--help" starts with "-"/],
+  ['update_status.sh', ['--json', 'idle'], /buildN "--json" starts with "-"/],
+  ['update_status.sh', ['build1', 'idle', '--help'], /JOB_ID "--help" starts with "-"/],
+  ['send_message.sh', ['build1', '--all', 'info', 'subject', 'body'], /TO "--all" starts with "-"/],
+  ['ack_message.sh', ['--all', 'build1'], /MESSAGE_ID "--all" starts with "-"/],
+  ['mark_messages_read.sh', ['build1', '--all-unread'], /MESSAGE_ID "--all-unread" starts with "-"/],
 ];
 
 describe('compatibility scripts refuse bad input with exit 2 and change nothing', () => {

@@ -153,6 +153,21 @@ describe('coord migrate on the upstream layout', () => {
     expect(await fingerprintTree(root)).toEqual(before);
     expect(branchesOf(origin)).toEqual(['heartbeat/build1', 'heartbeat/build3', 'main']);
 
+    // A dry run without flags reports everything it found, each with the flag that fixes it:
+    // exit 0, since no problem needs a hand fix.
+    const bare = await coord(root, 'migrate', '--dry-run');
+    expect(bare.exitCode).toBe(0);
+    expect(bare.stdout).toMatch(/^problem: coordination\/jobs\.json: \/jobs\/0\/assigned_to: .*"build3" is not a configured builder.*: --add-builders fixes it$/m);
+    expect(bare.stdout).toMatch(/^derived coordination\/message_stats\.json: kept \(--remove-derived removes it\)/m);
+    expect(bare.stdout).toMatch(/^obsolete heartbeat branch heartbeat\/build3 on the remote: kept \(--remove-derived removes it\)/m);
+    expect(bare.stdout).toMatch(/^builders in the data but not configured: build3, build4 \(--add-builders adds them\)$/m);
+    expect(bare.stdout).toMatch(/^non-builder senders .*: architect \(--trust-senders/m);
+    expect(bare.stdout).toMatch(/^job job_1730753100 is running on build3/m);
+    expect(bare.stdout).toMatch(/problem\(s\) stop the migration with these flags; every one is fixed by: coord migrate --add-builders/);
+    expect(bare.stdout).not.toMatch(/fixed by hand/);
+    expect(await fingerprintTree(root)).toEqual(before);
+    expect(commitCount(root)).toBe(commits);
+
     // A dry run reports everything, as one JSON document, and changes nothing.
     const dry = await coord(root, '--json', 'migrate', '--dry-run', '--remove-derived', '--add-builders', '--trust-senders');
     expect(dry.exitCode).toBe(0);
@@ -183,5 +198,11 @@ describe('coord migrate on the upstream layout', () => {
     expect(cfg.trust.senders).toEqual(['architect']);
     expect(branchesOf(origin)).toEqual(['main']);
     expect((await coord(root, 'validate')).exitCode).toBe(0);
+
+    // Again: architect is trusted already, so nothing lists it as to trust.
+    const again = await coord(root, 'migrate', '--trust-senders');
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).not.toMatch(/architect/);
+    expect(commitCount(root)).toBe(commits + 1);
   });
 });

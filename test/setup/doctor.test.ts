@@ -12,7 +12,7 @@ import { publishHeartbeat, heartbeatRef } from '../../lib/heartbeat/refs.js';
 import { DEFAULT_REMOTE } from '../../lib/git/repo.js';
 import { formatTimestamp } from '../../lib/util/time.js';
 import { runCoordCli, parseSingleJson } from '../support/cli.js';
-import { gitSync, hermeticEnv } from '../support/git-fixture.js';
+import { cloneFor, gitSync, hermeticEnv } from '../support/git-fixture.js';
 import { exited, startDaemon, waitFor } from '../support/daemon-fixture.js';
 import { extraClone, makeSetupFixture, runSetup, type SetupFixture } from '../support/setup-fixture.js';
 
@@ -128,3 +128,16 @@ test('no unit file, but a coord daemon started by hand runs: a warning naming it
     await exited(d);
   }
 }, 60_000);
+
+test('a committed .build_server_id is an identity problem, fixed by git rm --cached; doctor changes nothing', async () => {
+  const c = cloneFor(f.fleet.dir, f.fleet.origin, 'build2', 'build2-tracked-id');
+  gitSync(c, ['add', '-f', '.build_server_id']);
+  const staged = gitSync(c, ['diff', '--cached', '--name-only']);
+  const r = await doctor(c);
+  expect(r.exitCode).toBe(3);
+  expect(r.byId.get('identity')).toMatchObject({
+    status: 'problem', detail: expect.stringMatching(/\.build_server_id is committed to the repository: every new clone starts with the same builder identity/),
+    fix: expect.stringMatching(/^git rm --cached \.build_server_id/),
+  });
+  expect(gitSync(c, ['diff', '--cached', '--name-only'])).toBe(staged);
+});
