@@ -21,7 +21,7 @@ import { checkCoordinationFile, type CheckContext } from '../store/check.js';
 import { contextFromConfigBytes } from '../store/context.js';
 import { readRepoFile, writeFileAtomic } from '../store/files.js';
 import { kindOfPath, PATHS } from '../store/kinds.js';
-import { lostRecords } from '../store/record-loss.js';
+import { lostRecords, recordsOf } from '../store/record-loss.js';
 import { backoffDelay, sleep } from '../tx/backoff.js';
 import { withLocalLock } from '../tx/local-lock.js';
 import { PENDING_REF, pendingCommits, replayOnto } from '../tx/pending.js';
@@ -204,6 +204,7 @@ async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncRepo
     if (repair) await adoptCommit(repoRoot, spec, head, repair.commit, files);
     return;
   }
+  let removedIds: string[] = [];
   const out = await runTransaction({
     repoRoot, actor: opts.actor ?? 'operator', action: 'edit.commit', paths: rest, remote: spec, updateWorkTree: false,
     ...(opts.allowRemoval ? { allowRemoval: true } : {}),
@@ -226,7 +227,18 @@ async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncRepo
         }
       }
       if (conflicts.length) return { kind: 'refuse', refusal: { code: 'E_CONTENTION', message: `your edits conflict with the remote:\n  ${conflicts.join('\n  ')}` } };
-      return { kind: 'commit', writes, summary: rest.join(' '), result: [...writes.keys()] };
+      // A deliberate removal (--allow-removal) names what went, in the commit and the report,
+      // so `coord history` and `git log` show which records a clean-up dropped.
+      const removed: string[] = [];
+      for (const [f, v] of writes) {
+        const kind = kindOfPath(f);
+        if (kind !== 'jobs' && kind !== 'messages') continue;
+        const kept = new Set(recordsOf(kind, v).map((r) => String(r.id)));
+        removed.push(...recordsOf(kind, state.files.get(f) ?? null).map((r) => String(r.id)).filter((id) => !kept.has(id)));
+      }
+      removedIds = removed;
+      const trailers = removed.length ? { Removed: removed.slice(0, 50).join(' ') + (removed.length > 50 ? ` and ${removed.length - 50} more` : '') } : undefined;
+      return { kind: 'commit', writes, summary: rest.join(' '), result: [...writes.keys()], ...(trailers ? { trailers } : {}) };
     },
   });
   if (out.status === 'refused') throw new CoordError(out.refusal.code, out.refusal.message);
@@ -236,6 +248,7 @@ async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncRepo
   }
   report.commit = out.commit;
   report.committed_files = files;
+  if (removedIds.length) report.warnings.push(`removed without archiving (--allow-removal): ${removedIds.slice(0, 20).join(', ')}${removedIds.length > 20 ? ` and ${removedIds.length - 20} more` : ''}`);
   await adoptCommit(repoRoot, spec, head, out.commit, files);
 }
 

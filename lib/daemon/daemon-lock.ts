@@ -13,42 +13,28 @@
  * Machine-wide rather than in `.git/coord/`, because two clones of one fleet on one machine
  * acting as the same builder would otherwise each think the other's claims were orphans.
  *
- * Why a folder and a pid rather than proper-lockfile's timed lock: a daemon busy for long
- * must not lose its lock, and a restart right after a crash must not wait for a staleness
- * timeout — the pid says at once whether the holder lives.
+ * The mechanism (a folder naming its pid, why not a timed lock) is lib/util/pid-lock.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CoordError } from '../errors.js';
 import { git } from '../git/run.js';
-import { ownerAlive, processStartTime } from '../messages/watch-lock.js';
-import { cryptoRandomHex } from '../util/ids.js';
+import { acquirePidLock, isZombie, ownerAlive, processStartTime, readLockOwner, type PidLock, type PidLockOwner } from '../util/pid-lock.js';
 import { formatTimestamp, parseTimestamp } from '../util/time.js';
 
 /** Who holds a daemon lock (`owner.json` inside the lock folder). */
-export interface DaemonOwner {
-  pid: number;
-  host: string;
-  /** When the daemon took the lock (ISO 8601 UTC). */
-  started_at: string;
+export interface DaemonOwner extends PidLockOwner {
   /** The clone it runs in. */
   clone: string;
   /** The command line, for the refusal message. */
   command: string;
-  /** Kernel start time of the process (Linux), to tell a reused pid from the holder. */
-  proc_start: string | null;
 }
 
 /** A held daemon lock. */
-export interface DaemonLock {
-  owner: DaemonOwner;
-  dir: string;
-  /** Removes the lock if this process still holds it. Idempotent. */
-  release(): void;
-}
+export type DaemonLock = PidLock<DaemonOwner>;
 
 /** The folder holding this user's daemon locks: `<os.tmpdir()>/build-coord-<uid>`. */
 export function daemonLockRoot(): string {
@@ -80,27 +66,9 @@ export async function daemonLockDir(repoRoot: string, builder: string, remote = 
   return path.join(daemonLockRoot(), `daemon-${builder}-${key}.lock`);
 }
 
-/** A zombie (exited, not yet reaped by its parent) counts as dead. */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
-
 /** Is the daemon that wrote `o` still running (on another host: assumed so)? */
 export function daemonAlive(o: DaemonOwner): boolean {
   return ownerAlive(o) && !(o.host === os.hostname() && isZombie(o.pid));
-}
-
-function readOwner(dir: string): DaemonOwner | null {
-  try {
-    return JSON.parse(readFileSync(path.join(dir, 'owner.json'), 'utf8')) as DaemonOwner;
-  } catch {
-    return null;
-  }
 }
 
 /** Makes the lock root (mode 0700) and refuses one that is not a folder of this user. */
@@ -118,7 +86,7 @@ function ensureRoot(root: string): void {
  * Never takes nor changes the lock.
  */
 export async function liveDaemonHolder(repoRoot: string, builder: string, remote = 'origin'): Promise<DaemonOwner | null> {
-  const held = readOwner(await daemonLockDir(repoRoot, builder, remote));
+  const held = readLockOwner<DaemonOwner>(await daemonLockDir(repoRoot, builder, remote));
   return held && daemonAlive(held) ? held : null;
 }
 
@@ -134,55 +102,15 @@ export async function acquireDaemonLock(repoRoot: string, builder: string, now: 
     pid: process.pid, host: os.hostname(), started_at: formatTimestamp(now), clone: repoRoot,
     command: process.argv.slice(1).join(' ').slice(0, 300), proc_start: processStartTime(process.pid),
   };
-  for (let attempt = 0; attempt < 50; attempt++) {
-    try {
-      mkdirSync(dir, { mode: 0o700 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const held = readOwner(dir);
-      if (!held) {
-        // Being created right now (folder made, owner not written yet), or left half-made
-        // by a crash: wait a moment, then treat an old ownerless folder as stale.
-        const age = Date.now() - (statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-        if (age < 2000) { await new Promise((r) => setTimeout(r, 50)); continue; }
-      } else if (daemonAlive(held)) {
-        throw new CoordError('E_LOCK_HELD',
-          `another daemon for ${builder} is running: pid ${held.pid} on ${held.host}, started ${held.started_at}, in ${held.clone}; ` +
-          `it already claims and runs ${builder}'s jobs. Stop it first (systemctl stop build-coord-${builder}, or kill ${held.pid}) if you mean to replace it`,
-          { details: { holder: held, lock: dir } });
-      }
-      // Stale: move it aside atomically (only one taker's rename succeeds), then retry.
-      const aside = `${dir}.stale-${process.pid}-${cryptoRandomHex(4)}`;
-      try {
-        renameSync(dir, aside);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
-      }
-      const moved = readOwner(aside);
-      if (moved && held && (moved.pid !== held.pid || moved.started_at !== held.started_at) && !existsSync(dir)) {
-        // A live daemon took over between our read and our rename: put its lock back.
-        renameSync(aside, dir);
-        continue;
-      }
-      rmSync(aside, { recursive: true, force: true });
-      continue;
-    }
-    const tmp = path.join(dir, `owner.json.${cryptoRandomHex(4)}`);
-    writeFileSync(tmp, JSON.stringify(owner, null, 2) + '\n');
-    renameSync(tmp, path.join(dir, 'owner.json'));
-    let released = false;
-    return {
-      owner, dir,
-      release() {
-        if (released) return;
-        released = true;
-        const cur = readOwner(dir);
-        if (cur && cur.pid === owner.pid && cur.started_at === owner.started_at) rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  throw new CoordError('E_LOCK_HELD', `could not take the daemon lock ${dir}: it keeps changing hands; is another daemon for ${builder} starting?`);
+  return acquirePidLock(dir, owner, {
+    mode: 0o700,
+    alive: daemonAlive,
+    refuse: (held) => new CoordError('E_LOCK_HELD',
+      `another daemon for ${builder} is running: pid ${held.pid} on ${held.host}, started ${held.started_at}, in ${held.clone}; ` +
+      `it already claims and runs ${builder}'s jobs. Stop it first (systemctl stop build-coord-${builder}, or kill ${held.pid}) if you mean to replace it`,
+      { details: { holder: held, lock: dir } }),
+    giveUp: () => new CoordError('E_LOCK_HELD', `could not take the daemon lock ${dir}: it keeps changing hands; is another daemon for ${builder} starting?`),
+  });
 }
 
 /**

@@ -68,6 +68,8 @@ export class Daemon {
   /** True in `coord heartbeat` without a live daemon: the beat names no daemon. */
   private standalone = false;
   private lastBeat = 0;
+  /** The figures and sequence of the last heartbeat built, reused by the status that rides in a claim or completion commit. */
+  private lastFigures: { system: StatusInput['system']; sequence: number } = { system: {}, sequence: 0 };
   private lastHousekeeping = 0;
   private consecutiveFailures = 0;
   private lastBuild: StatusFile['last_build'] = null;
@@ -113,10 +115,11 @@ export class Daemon {
     let state: FleetState | null = null;
     try { state = await readFleetState(this.o.repoRoot, this.spec, this.o.builder, this.clock.now()); } catch (err) { this.setDegraded((err as Error).message); }
     // Alive: a live process holds this builder's daemon lock (the heartbeat never takes
-    // it), or status.json names a live pid other than ours (a daemon of an older version).
+    // it), or status.json names a live `coord daemon` process other than ours (one under
+    // systemd's PrivateTmp, whose lock we cannot see; a pid since reused does not count).
     const holder = await liveDaemonHolder(this.o.repoRoot, this.o.builder, this.spec.remote).catch(() => null);
-    const pid = state?.ownStatus?.daemon?.pid;
-    const daemonAlive = Boolean((holder && holder.pid !== process.pid) || (pid && pid !== process.pid && (() => { try { process.kill(pid, 0); return true; } catch { return false; } })()));
+    const pid = state?.ownStatus ? await liveDaemonPid(JSON.stringify(state.ownStatus)) : null;
+    const daemonAlive = Boolean((holder && holder.pid !== process.pid) || (pid !== null && pid !== process.pid));
     this.lastBeat = 0;
     if (daemonAlive) {
       const seq = await tx.nextSequence(this.o.repoRoot, this.o.builder);
@@ -268,7 +271,8 @@ export class Daemon {
       const cur: FleetState = state;
       const facts = this.facts(cur, { cpu: null, mem: null });
       if (!pickNextJob(cur.jobs, facts, cur.config, holder, this.clock.now())) return;
-      const out = await tx.claimNext(this.o.repoRoot, this.spec, this.o.builder, (jobs, now) => pickNextJob(jobs, { ...facts, running: this.active.size }, cur.config, holder, now));
+      const out = await tx.claimNext(this.o.repoRoot, this.spec, this.o.builder, (jobs, now) => pickNextJob(jobs, { ...facts, running: this.active.size }, cur.config, holder, now),
+        (job) => this.statusAfter(cur, { running: [{ id: job.id, type: job.type, attempt: job.attempt ?? 1, started_at: job.started_at ?? formatTimestamp(this.clock.now()) }] }));
       if (!out) return;
       const { job, config } = out;
       const type = config?.job_types?.[job.type];
@@ -277,7 +281,7 @@ export class Daemon {
       const workDir = path.join(this.stateDir, 'work', `${job.id}-${job.attempt}`);
       const logFile = path.join(this.stateDir, 'logs', `${job.id}.log`);
       const run = startJob({ job, type, builder: this.o.builder, repoRoot: this.o.repoRoot, workDir, logFile, artifactDir: path.join(this.stateDir, 'artifacts', job.id) });
-      const a: Active = { claim: { id: job.id, builder: this.o.builder, attempt: job.attempt }, job, run, startedAt: this.clock.now(), lastRenew: this.clock.now(), logFile, result: null, stopReason: null };
+      const a: Active = { claim: { id: job.id, builder: this.o.builder, attempt: job.attempt }, job, run, startedAt: parseTimestamp(job.started_at ?? '') ?? this.clock.now(), lastRenew: this.clock.now(), logFile, result: null, stopReason: null };
       this.active.set(job.id, a);
       void run.done.then((r) => { a.result = r; this.wake?.(); });
       // Re-read so the next pick sees this claim.
@@ -370,12 +374,22 @@ export class Daemon {
       const failures = failed ? this.consecutiveFailures + 1 : a.result.outcome === 'completed' ? 0 : this.consecutiveFailures;
       const groundAfter = policy?.ground_after_failures ?? 3;
       const ground = failed && failures >= groundAfter ? { reason: `${failures} consecutive failures (last: ${a.claim.id})`, cooldownS: policy?.ground_cooldown_s ?? 1800 } : null;
-      const out = await tx.complete(this.o.repoRoot, this.spec, a.claim, a.result, tail, ground);
+      const result = a.result;
+      // The last_build the commit carries (the attempt's last try wins), so the next beat
+      // finds main's status already current.
+      let committed: StatusFile['last_build'] = null;
+      const lastBuild = (now: number): NonNullable<StatusFile['last_build']> =>
+        (committed = { id: a.claim.id, status: result.outcome, completed_at: formatTimestamp(now), duration_seconds: result.durationS });
+      const out = await tx.complete(this.o.repoRoot, this.spec, a.claim, result, tail, ground,
+        state ? (now) => this.statusAfter(state, {
+          without: a.claim.id, lastBuild: lastBuild(now), consecutiveFailures: failures,
+          ...(ground ? { grounded: { since: formatTimestamp(now), reason: ground.reason, until: formatTimestamp(now + ground.cooldownS * 1000), by: this.o.builder } } : {}),
+        })(now) : undefined);
       if (out === 'lease_lost') this.log(`late completion of ${a.claim.id} attempt ${a.claim.attempt} discarded: the lease was lost meanwhile`);
       else {
-        this.log(`${a.claim.id} ${a.result.outcome}${a.result.exitCode !== null ? ` (exit ${a.result.exitCode})` : ''} in ${a.result.durationS}s`);
+        this.log(`${a.claim.id} ${result.outcome}${result.exitCode !== null ? ` (exit ${result.exitCode})` : ''} in ${result.durationS}s`);
         this.consecutiveFailures = failures;
-        this.lastBuild = { id: a.claim.id, status: a.result.outcome, completed_at: formatTimestamp(this.clock.now()), duration_seconds: a.result.durationS };
+        this.lastBuild = committed ?? lastBuild(this.clock.now());
         if (ground) this.log(`grounded: ${ground.reason}`);
       }
       this.active.delete(a.claim.id);
@@ -433,6 +447,29 @@ export class Daemon {
     };
   }
 
+  /**
+   * The status and heartbeat as they will stand once a claim or completion commits (see
+   * tx.StatusAfter): this daemon's running jobs plus `change.running`, less `change.without`,
+   * with the outcome fields `change` gives. Figures and sequence are the last beat's.
+   */
+  private statusAfter(state: FleetState, change: {
+    running?: StatusInput['running']; without?: string; lastBuild?: StatusFile['last_build'];
+    consecutiveFailures?: number; grounded?: StatusFile['grounded'];
+  }): tx.StatusAfter {
+    return (now) => {
+      const base = this.statusInput(state, this.lastFigures.system, this.lastFigures.sequence);
+      const running = [...base.running.filter((r) => r.id !== change.without), ...(change.running ?? [])];
+      const grounded = change.grounded ?? base.grounded;
+      const st = this.draining ? 'draining' : grounded ? 'grounded' : running.length ? 'building' : 'idle';
+      const input: StatusInput = {
+        ...base, state: st, running, grounded,
+        lastBuild: change.lastBuild ?? base.lastBuild,
+        consecutiveFailures: change.consecutiveFailures ?? base.consecutiveFailures,
+      };
+      return { status: buildStatus(input, now), heartbeat: buildHeartbeat(input, now) };
+    };
+  }
+
   private async beat(state: FleetState | null, finalState?: 'offline'): Promise<void> {
     const now = this.clock.now();
     const interval = (state?.policy.heartbeat_interval_s ?? 60) * 1000;
@@ -444,6 +481,7 @@ export class Daemon {
     const system = await readSystemFigures(this.o.repoRoot);
     const seq = await tx.nextSequence(this.o.repoRoot, this.o.builder);
     const input = { ...input0, system, sequence: seq };
+    this.lastFigures = { system, sequence: seq };
     if (finalState || now - this.lastBeat >= interval) {
       const r = await tx.publishBeat(this.o.repoRoot, this.spec, buildHeartbeat(input, now), now);
       if (r.pushed) this.lastBeat = now;

@@ -18,16 +18,41 @@ import { statusNeedsWrite } from './status.js';
 type Obj = Record<string, unknown>;
 const jobsOf = (s: TxState) => s.files.get(PATHS.jobs) as JobsFile;
 
-/** Claims the job `pick` chooses on the transaction's fresh state. */
-export async function claimNext(repoRoot: string, remote: RemoteSpec, builder: string, pick: (jobs: JobsFile, now: number) => JobRecord | null): Promise<{ job: JobRecord; config: BuildConfigFile | null } | null> {
+/**
+ * The builder's status and heartbeat as they stand once a claim or completion commits, so
+ * they ride in the same commit instead of a `builder.status` commit of their own (one
+ * commit per state change rather than two, and one compare-and-swap less on `main`).
+ * Called inside the transaction with its time (epoch ms).
+ */
+export type StatusAfter = (now: number) => { status: StatusFile; heartbeat: HeartbeatFile };
+
+function withStatus(writes: Map<string, unknown>, paths: string[], after: StatusAfter | undefined, now: number): void {
+  if (!after) return;
+  const { status, heartbeat } = after(now);
+  if (!paths.includes(statusPath(status.builder))) return;
+  writes.set(statusPath(status.builder), status);
+  writes.set(heartbeatPath(status.builder), heartbeat);
+}
+
+/**
+ * Claims the job `pick` chooses on the transaction's fresh state; with `statusAfter`, the
+ * builder's status (now running that job) goes in the same commit.
+ */
+export async function claimNext(
+  repoRoot: string, remote: RemoteSpec, builder: string, pick: (jobs: JobsFile, now: number) => JobRecord | null,
+  statusAfter?: (job: JobRecord) => StatusAfter,
+): Promise<{ job: JobRecord; config: BuildConfigFile | null } | null> {
+  const paths = [PATHS.jobs, ...(statusAfter ? [statusPath(builder)] : [])];
   const out = await runTransaction({
-    repoRoot, remote, actor: builder, action: 'job.claim', paths: [PATHS.jobs],
+    repoRoot, remote, actor: builder, action: 'job.claim', paths,
     mutate: (s, now) => {
       const j = pick(jobsOf(s), now);
       if (!j) return { kind: 'noop', result: null };
       const t = claimJob(jobsOf(s), j.id, builder, now, s.policy.lease_ttl_s);
       if (!t.ok) return { kind: 'refuse', refusal: t.refusal };
-      return { kind: 'commit', writes: new Map([[PATHS.jobs, t.doc]]), summary: `${j.id} attempt ${t.job.attempt}`, trailers: { Job: j.id, Attempt: String(t.job.attempt) }, result: { job: t.job, config: s.config } };
+      const writes = new Map<string, unknown>([[PATHS.jobs, t.doc]]);
+      withStatus(writes, paths, statusAfter?.(t.job), now);
+      return { kind: 'commit', writes, summary: `${j.id} attempt ${t.job.attempt}`, trailers: { Job: j.id, Attempt: String(t.job.attempt) }, result: { job: t.job, config: s.config } };
     },
   });
   return out.status === 'committed' ? out.result : null;
@@ -48,12 +73,17 @@ export async function renew(repoRoot: string, remote: RemoteSpec, c: Claim, tail
 
 /**
  * Records the end of an attempt (fenced), its artifacts and log tail; grounds the builder
- * and warns everyone when `ground` is given (circuit breaker).
+ * and warns everyone when `ground` is given (circuit breaker); with `statusAfter`, the
+ * builder's status after the attempt goes in the same commit.
  * @returns 'lease_lost' when the claim no longer matches (the result is discarded)
  */
-export async function complete(repoRoot: string, remote: RemoteSpec, c: Claim, r: RunOutcome, tail: string, ground: { reason: string; cooldownS: number } | null): Promise<'ok' | 'lease_lost'> {
+export async function complete(
+  repoRoot: string, remote: RemoteSpec, c: Claim, r: RunOutcome, tail: string, ground: { reason: string; cooldownS: number } | null,
+  statusAfter?: StatusAfter,
+): Promise<'ok' | 'lease_lost'> {
+  const paths = [PATHS.jobs, PATHS.artifacts, ...(ground ? [PATHS.messages] : []), ...(statusAfter ? [statusPath(c.builder)] : [])];
   const out = await runTransaction({
-    repoRoot, remote, actor: c.builder, action: 'job.complete', paths: [PATHS.jobs, PATHS.artifacts, ...(ground ? [PATHS.messages] : [])],
+    repoRoot, remote, actor: c.builder, action: 'job.complete', paths,
     mutate: (s, now) => {
       const t = completeJob(jobsOf(s), c, { outcome: r.outcome, exitCode: r.exitCode, error: r.error, durationS: r.durationS, artifacts: r.artifacts.map(({ name, size, sha256 }) => ({ name, size, sha256 })), log: logPath(c.builder, c.id) }, now);
       if (!t.ok) return { kind: 'refuse', refusal: t.refusal };
@@ -74,6 +104,7 @@ export async function complete(repoRoot: string, remote: RemoteSpec, c: Claim, r
         const art = (s.files.get(PATHS.artifacts) as ArtifactsFile | null) ?? { $schema: '../schemas/artifacts.schema.json', artifacts: [] };
         writes.set(PATHS.artifacts, { ...art, artifacts: [...art.artifacts, ...r.artifacts.map((a) => ({ job_id: c.id, attempt: c.attempt, builder: c.builder, name: a.name, path: a.path, size: a.size, sha256: a.sha256, created_at: formatTimestamp(now) }))] });
       }
+      withStatus(writes, paths, statusAfter, now);
       return { kind: 'commit', writes, rawWrites: new Map([[logPath(c.builder, c.id), tail]]), summary: `${c.id} attempt ${c.attempt} ${t.job.status}`, trailers: { Job: c.id, Attempt: String(c.attempt), Result: t.job.status }, result: 'ok' as const };
     },
   });

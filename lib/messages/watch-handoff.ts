@@ -6,7 +6,7 @@ import { closeSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cryptoRandomHex } from '../util/ids.js';
 import type { WatchEvent } from './watch-sources.js';
-import { pidAlive } from './watch-lock.js';
+import { pidAlive } from '../util/pid-lock.js';
 import type { InFlight } from './watch-state.js';
 
 /** How long a claim file made by a recovery is kept (a crashed watcher's launcher may still be starting), ms. */

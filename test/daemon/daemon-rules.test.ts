@@ -3,8 +3,9 @@
  * schedules enqueue a slot once, outages, and main's history staying small.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { renameSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { cancelJob } from '../../lib/jobs/model.js';
 import type { JobsFile } from '../../lib/schemas/types.gen.js';
 import { runTransaction } from '../../lib/tx/transaction.js';
@@ -133,12 +134,19 @@ test('main gains at most one status commit per builder per main_heartbeat_every_
   const start = Number(gitSync(fleet.origin, ['rev-list', '--count', 'main']));
   const log: string[] = [];
   const ds = ['build1', 'build2'].map((b) => startDaemon(procs, fleet.clones[b], b, log));
-  await waitFor(() => false, 8000, '').catch(() => undefined);
+  // At least four heartbeats each (1 s interval; waited for, not timed, so a loaded machine
+  // only makes it slower), then count main's commits.
+  const seqOf = (b: string): number => {
+    try {
+      return (originJson(fleet.origin, `${b}/heartbeat.json`, `refs/coord/heartbeats/${b}`) as { sequence: number }).sequence;
+    } catch {
+      return 0;
+    }
+  };
+  await waitFor(() => seqOf('build1') >= 4 && seqOf('build2') >= 4, 45_000, 'four heartbeats from each builder');
   const added = Number(gitSync(fleet.origin, ['rev-list', '--count', 'main'])) - start;
   // One state change each (offline → idle); heartbeats went to the refs.
   expect(added).toBeLessThanOrEqual(2);
-  const seq = (originJson(fleet.origin, 'build1/heartbeat.json', 'refs/coord/heartbeats/build1') as { sequence: number }).sequence;
-  expect(seq).toBeGreaterThanOrEqual(4);
   for (const d of ds) d.kill('SIGTERM');
   await Promise.all(ds.map(exited));
 }, 60_000);
@@ -160,4 +168,29 @@ test('coord heartbeat from cron with no daemon running: degraded "daemon not run
   const st = await runCoordCli(['status', '--json'], { cwd: fleet.clones.build1, env });
   const view = parseSingleJson(st.stdout) as { builders: { builder: string; health: string; reason: string }[] };
   expect(view.builders.find((b) => b.builder === 'build1')).toMatchObject({ health: 'degraded', reason: expect.stringContaining('daemon not running') });
+}, 60_000);
+
+test('cron heartbeat: status.json naming a live pid that is no coord daemon (pid reused) does not count as a running daemon', async () => {
+  fleet = await makeFleet(1);
+  seed(fleet, () => undefined);
+  const env = { COORD_BUILDER: 'build1' };
+  expect((await runCoordCli(['heartbeat'], { cwd: fleet.clones.build1, env })).exitCode).toBe(0);
+  // A stale status.json whose daemon pid now belongs to an unrelated live process.
+  const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+  procs.push(other);
+  const c = path.join(fleet.dir, 'edit-status');
+  gitSync(fleet.dir, ['clone', '-q', fleet.origin, c]);
+  const file = path.join(c, 'build1/status.json');
+  const st = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  st.daemon = { pid: other.pid, version: '0.1.0', started_at: '2026-11-30T10:00:00Z' };
+  writeFileSync(file, JSON.stringify(st, null, 2) + '\n');
+  gitSync(c, ['commit', '-qam', 'status naming a reused pid']);
+  gitSync(c, ['push', '-q', 'origin', 'main']);
+
+  const hb = await runCoordCli(['heartbeat'], { cwd: fleet.clones.build1, env });
+  expect(hb.exitCode).toBe(0);
+  expect(hb.stdout).not.toMatch(/daemon running/);
+  const after = originJson(fleet.origin, 'build1/status.json') as { daemon: unknown; degraded: { reason: string } | null };
+  expect(after.daemon).toBeNull();
+  expect(after.degraded?.reason).toContain(DAEMON_NOT_RUNNING);
 }, 60_000);

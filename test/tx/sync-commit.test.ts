@@ -48,6 +48,9 @@ describe('removing a job by hand', () => {
     expect(ok.exitCode).toBe(0);
     expect(originIds()).not.toContain(a);
     expect(originIds()).toContain(b);
+    // The deliberate removal names what went: in the commit (for coord history) and the output.
+    expect(gitSync(fleet.origin, ['log', '-1', '--format=%B', 'main'])).toContain(`Coord-Removed: ${a}`);
+    expect(ok.stderr).toContain(`removed without archiving (--allow-removal): ${a}`);
 
     const d2 = readJobs(b1);
     writeJobs(b1, { ...d2, jobs: d2.jobs.filter((j) => j.id !== b) });
