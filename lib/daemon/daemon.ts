@@ -8,6 +8,7 @@
  * One daemon per builder and fleet on a machine: {@link Daemon.run} takes the daemon lock
  * (./daemon-lock.ts) first and refuses (E_LOCK_HELD) while another live daemon holds it.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { statusPath } from '../store/kinds.js';
 import type { StatusFile } from '../schemas/types.gen.js';
@@ -302,12 +303,19 @@ export class Daemon {
    * process started, and its lease not renewed since — judged once a live owner would have
    * renewed it (`lease_ttl_s / 3` after its last renewal, plus a poll and slack), so a
    * daemon of the same builder elsewhere (a misconfigured second machine) keeps its job.
+   * That wait is skipped when main's status.json proves the earlier run was this machine's
+   * and is dead (its `daemon.host` is this host, started before this process, and its pid
+   * is no live coord daemon): a daemon restarted after a crash requeues at once.
    */
   private async recoverOrphans(state: FleetState | null): Promise<void> {
     if (!state || !this.lock) return;
     const now = this.clock.now();
     const ttlMs = state.policy.lease_ttl_s * 1000;
-    const renewWindowMs = Math.max(ttlMs / 2, ttlMs / 3 + 5000);
+    const prev = state.ownStatus?.daemon;
+    const prevStarted = parseTimestamp(prev?.started_at ?? '');
+    const earlierRunHereIsDead = Boolean(prev && prev.host === os.hostname() && prev.pid !== process.pid &&
+      prevStarted !== null && prevStarted <= this.startedAt && (await liveDaemonPid(JSON.stringify(state.ownStatus))) === null);
+    const renewWindowMs = earlierRunHereIsDead ? 0 : Math.max(ttlMs / 2, ttlMs / 3 + 5000);
     for (const j of state.jobs.jobs) {
       if (j.status !== 'running' || j.assigned_to !== this.o.builder || this.active.has(j.id)) continue;
       const attempt = j.attempt ?? 0;
@@ -442,7 +450,7 @@ export class Daemon {
       grounded: g ? { since: g.at, reason: g.reason, until: g.until ?? null, by: g.by } : null,
       degraded: finalState ? null : this.degraded, consecutiveFailures: this.consecutiveFailures,
       capabilities: { arch: cfg.arch ?? machineArch(), labels: cfg.labels ?? [], ...machineFacts() },
-      system, daemon: finalState || this.standalone ? null : { pid: process.pid, version: this.o.version ?? '0', started_at: formatTimestamp(this.startedAt) },
+      system, daemon: finalState || this.standalone ? null : { pid: process.pid, host: os.hostname(), version: this.o.version ?? '0', started_at: formatTimestamp(this.startedAt) },
       sequence, intervalS: state?.policy.heartbeat_interval_s ?? 60,
     };
   }

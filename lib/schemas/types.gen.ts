@@ -350,6 +350,10 @@ export interface StatusFile {
     pid?: number;
     version?: string;
     started_at?: Timestamp;
+    /**
+     * hostname of the machine the daemon runs on; with pid, lets a restarted daemon know an earlier run on this machine is dead
+     */
+    host?: string;
   } | null;
 }
 /**

@@ -6,7 +6,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { pidsWithEnv } from '../../lib/demo/processes.js';
-import { makeFleet, type Fleet } from '../support/git-fixture.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gitSync, makeFleet, originJson, type Fleet } from '../support/git-fixture.js';
 import { job, jobsOnOrigin, seed, startDaemon, waitFor } from '../support/daemon-fixture.js';
 
 let fleet: Fleet;
@@ -16,12 +18,15 @@ afterEach(() => {
   fleet?.cleanup();
 });
 
-test('restarted after SIGKILL, a daemon kills its orphaned attempt and requeues it; the job then completes', async () => {
+test('restarted after SIGKILL, a daemon kills its orphaned attempt and requeues it at once (its earlier run was this host\'s and is dead); the job then completes', async () => {
   fleet = await makeFleet(1);
   seed(fleet, (cfg, jobs) => {
     // Attempt 1 hangs (and would outlive its daemon); later attempts finish at once.
     cfg.job_types.stuck = { command: ['sh', '-c', 'if [ "$COORD_ATTEMPT" = 1 ]; then sleep 120; fi'], timeout_s: 300 };
     jobs.jobs.push(job('job-orphan', 'stuck', 1, 0));
+    // A 10-minute lease: the renewal window (5 min) is far beyond this test's waits, so the
+    // recovery seen here is the at-once path (status.json names this host's dead daemon).
+    (cfg.policy as Record<string, unknown>).lease_ttl_s = 600;
   });
   const log: string[] = [];
   const d1 = startDaemon(procs, fleet.clones.build1, 'build1', log);
@@ -43,4 +48,45 @@ test('restarted after SIGKILL, a daemon kills its orphaned attempt and requeues 
   expect(log.join('\n')).toMatch(/requeued job-orphan: attempt 1 was claimed by an earlier run of this daemon/);
   d2.kill('SIGTERM');
   await new Promise((r) => d2.once('exit', r));
+}, 120_000);
+
+test('an orphan whose status.json names another host is left until a live owner would have renewed it (a second machine as the same builder keeps its job)', async () => {
+  fleet = await makeFleet(1);
+  seed(fleet, (cfg, jobs) => {
+    cfg.job_types.stuck = { command: ['sh', '-c', 'sleep 120'], timeout_s: 300 };
+    jobs.jobs.push(job('job-elsewhere', 'stuck', 1, 0));
+    (cfg.policy as Record<string, unknown>).lease_ttl_s = 600;
+  });
+  const log: string[] = [];
+  const d1 = startDaemon(procs, fleet.clones.build1, 'build1', log);
+  await waitFor(() => jobsOnOrigin(fleet)[0].status === 'running', 30_000, 'build1 to claim');
+  d1.kill('SIGKILL');
+  await new Promise((r) => d1.once('exit', r));
+  // status.json now says the daemon that claimed it runs on another machine.
+  const c = path.join(fleet.dir, 'edit-status');
+  gitSync(fleet.dir, ['clone', '-q', fleet.origin, c]);
+  const file = path.join(c, 'build1/status.json');
+  const st = JSON.parse(readFileSync(file, 'utf8')) as { daemon: { host?: string } };
+  st.daemon.host = 'other-machine.invalid';
+  writeFileSync(file, JSON.stringify(st, null, 2) + '\n');
+  gitSync(c, ['commit', '-qam', 'daemon on another host']);
+  gitSync(c, ['push', '-q', 'origin', 'main']);
+
+  const seqOf = (): number => {
+    try {
+      return (originJson(fleet.origin, 'build1/heartbeat.json', 'refs/coord/heartbeats/build1') as { sequence: number }).sequence;
+    } catch {
+      return 0;
+    }
+  };
+  const before = seqOf();
+  const d2 = startDaemon(procs, fleet.clones.build1, 'build1', log);
+  // Several full daemon cycles (each beats once a second here), then the job is untouched.
+  await waitFor(() => seqOf() >= before + 4, 45_000, 'four heartbeats from the restarted daemon');
+  const j = jobsOnOrigin(fleet)[0];
+  expect([j.status, j.attempt]).toEqual(['running', 1]);
+  expect(log.join('\n')).not.toMatch(/requeued job-elsewhere/);
+  d2.kill('SIGTERM');
+  await new Promise((r) => d2.once('exit', r));
+  for (const pid of await pidsWithEnv('COORD_JOB_ID', 'job-elsewhere')) process.kill(pid, 'SIGKILL');
 }, 120_000);
