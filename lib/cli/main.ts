@@ -93,7 +93,9 @@ export async function runCoord(argv: string[], io: CliIO = processIO()): Promise
       throw failure;
     });
   const only = COMMAND_MODULES.filter((m) => word !== null && m.words.includes(word));
-  for (const m of only.length ? only : COMMAND_MODULES) (await m.load())(y, run);
+  // `coord --version` alone needs no command (yargs answers it before any handler runs).
+  const versionOnly = word === null && argv.includes('--version') && !argv.some((a) => a === '--help' || a === '-h');
+  for (const m of versionOnly ? [] : only.length ? only : COMMAND_MODULES) (await m.load())(y, run);
   try {
     await y.parseAsync();
   } catch (err) {
