@@ -8,6 +8,7 @@
  * upstream once sent a real message whose text began with `--dry-run`.
  */
 import yargs, { type Argv } from 'yargs';
+import { explainNotAGitClone } from '../config/repo.js';
 import { CoordError, exitCodeOf } from '../errors.js';
 import { MESSAGE_TYPES, PRIORITIES, type MessageType, type Priority } from '../messages/model.js';
 import { parseTargets } from '../messages/targets.js';
@@ -129,7 +130,14 @@ export async function runSm(argv: string[], io: CliIO = processIO(), readStdin: 
   try {
     const a = (await y.parseAsync()) as Record<string, unknown>;
     if (a.help || a.version) return 0;
-    await sendFromArgs(a, io, readStdin);
+    try {
+      await sendFromArgs(a, io, readStdin);
+    } catch (err) {
+      // git's raw "fatal: not a git repository" → "DIR is not a git clone (no .git): …" (exit 2), as coord says it.
+      let root: string | undefined;
+      try { root = makeContext({ repo: a.repo as string | undefined }, io).repoRoot(); } catch { root = undefined; }
+      throw explainNotAGitClone(err, root, io.env);
+    }
   } catch (err) {
     reportError(io, failure ?? err, wantsJson, program);
     return exitCodeOf(failure ?? err);

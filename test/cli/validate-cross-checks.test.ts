@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { escapeRegExp, issueLineRe, runCoordCli } from '../support/cli.js';
+import { escapeRegExp, issueLineRe, PROJECT_ROOT, runCoordCli, runNode } from '../support/cli.js';
 import { gitSync, hermeticEnv, makeFleet, type Fleet } from '../support/git-fixture.js';
 import { editJson, fingerprintTree, makeCoordTree, makeTempDir, removeTree, writeText } from '../support/tree.js';
 
@@ -125,6 +125,14 @@ describe('repository paths', () => {
     expect(await fingerprintTree(nogit)).toEqual(before);
     expect({ exit: r.exitCode, stdout: r.stdout }).toEqual({ exit: 2, stdout: '' });
     expect(r.stderr).toBe(`coord: error: ${nogit} is not a git clone (no .git): clone the fleet's repository, or coord init in a git repository\n`);
+  });
+
+  test('sm in a folder with coordination/ but no .git: exit 2, "not a git clone" (was an internal error with a stack trace)', async () => {
+    const before = await fingerprintTree(nogit);
+    const r = await runNode([path.join(PROJECT_ROOT, 'bin/sm.js'), '--repo', nogit, '--builder', 'build1', '2', 'hello'], { cwd: dir });
+    expect(await fingerprintTree(nogit)).toEqual(before);
+    expect({ exit: r.exitCode, stdout: r.stdout }).toEqual({ exit: 2, stdout: '' });
+    expect(r.stderr).toBe(`sm: error: ${nogit} is not a git clone (no .git): clone the fleet's repository, or coord init in a git repository\n`);
   });
 
   test('validate of plain files still works without git', async () => {
