@@ -85,7 +85,8 @@ export interface HistoryFilter {
 /** Does `e` concern the job / builder / action asked for? */
 export function matchesHistory(e: HistoryEntry, f: HistoryFilter): boolean {
   if (f.job) {
-    const ids = (e.trailers.job ?? '').split(/[\s,]+/).filter(Boolean);
+    // `Coord-Removed` (sync --commit --allow-removal) names records a clean-up dropped.
+    const ids = `${e.trailers.job ?? ''} ${e.trailers.removed ?? ''}`.split(/[\s,]+/).filter(Boolean);
     if (!ids.includes(f.job) && !e.summary.split(/\s+/).includes(f.job)) return false;
   }
   if (f.builder && e.actor !== f.builder && e.trailers.builder !== f.builder && e.trailers.holder !== f.builder) return false;

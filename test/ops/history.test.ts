@@ -60,10 +60,12 @@ test('parseHistoryLog reads real git log output (RS/US separated, --name-only)',
 describe('matchesHistory', () => {
   const e = parseCommit('abc', Date.parse('2026-11-30T12:00:00Z') / 1000, 'x', commitMessage('alice', 'builder.ground', 'build2: disk', ['coordination/jobs.json'], { Builder: 'build2', Reason: 'disk' }), []);
   const cancel = parseCommit('def', 0, 'x', commitMessage('build1', 'job.cancel', 'job-1 job-2', ['coordination/jobs.json'], { Job: 'job-1 job-2' }), []);
+  const removal = parseCommit('fed', 0, 'x', commitMessage('operator', 'edit.commit', 'coordination/jobs.json', ['coordination/jobs.json'], { Removed: 'job-7 job-8' }), []);
   test.each([
     { f: { builder: 'build2' }, hit: true, of: e }, { f: { builder: 'alice' }, hit: true, of: e }, { f: { builder: 'build3' }, hit: false, of: e },
     { f: { action: 'builder' }, hit: true, of: e }, { f: { action: 'builder.ground' }, hit: true, of: e }, { f: { action: 'build' }, hit: false, of: e },
     { f: { since: Date.parse('2026-11-30T11:00:00Z') }, hit: true, of: e }, { f: { since: Date.parse('2026-11-30T13:00:00Z') }, hit: false, of: e },
     { f: { job: 'job-2' }, hit: true, of: cancel }, { f: { job: 'job-3' }, hit: false, of: cancel }, { f: { job: 'job' }, hit: false, of: cancel },
+    { f: { job: 'job-8' }, hit: true, of: removal }, { f: { job: 'job-9' }, hit: false, of: removal },
   ])('$f → $hit', ({ f, hit, of }) => expect(matchesHistory(of, f)).toBe(hit));
 });
