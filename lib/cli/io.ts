@@ -15,10 +15,32 @@ export interface CliIO {
   isTTY: boolean;
 }
 
+let closed: { stdout: boolean; stderr: boolean } | null = null;
+
+/**
+ * A reader that went away (`coord … | head -1`) is not an error: later writes to that stream
+ * are dropped and the command runs on to its own exit status (the README's
+ * `id=$(coord jobs add … --wait | head -1)` relies on it). Without this, Node raises EPIPE
+ * as an unhandled 'error' event: a stack trace and exit 1.
+ */
+function watchClosedStreams(): { stdout: boolean; stderr: boolean } {
+  if (closed) return closed;
+  const state = { stdout: false, stderr: false };
+  for (const name of ['stdout', 'stderr'] as const) {
+    process[name].on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') { state[name] = true; return; }
+      throw err;
+    });
+  }
+  closed = state;
+  return state;
+}
+
 export function processIO(): CliIO {
+  const gone = watchClosedStreams();
   return {
-    stdout: (t) => { process.stdout.write(t); },
-    stderr: (t) => { process.stderr.write(t); },
+    stdout: (t) => { if (!gone.stdout) process.stdout.write(t); },
+    stderr: (t) => { if (!gone.stderr) process.stderr.write(t); },
     env: process.env,
     cwd: process.cwd(),
     isTTY: Boolean(process.stdout.isTTY),
