@@ -103,7 +103,8 @@ async function markCommand(ctx: CommandContext, a: Record<string, unknown>, ack:
 }
 
 async function replyCommand(ctx: CommandContext, a: Record<string, unknown>): Promise<void> {
-  const words = ((a.body as string[] | undefined) ?? []).map(String);
+  // Words after `--` are text like any other (as for sm): `reply ID -- --starts-with-dash`.
+  const words = [...((a.body as string[] | undefined) ?? []), ...((a['--'] as string[] | undefined) ?? [])].map(String);
   let body = words.join(' ');
   let source = 'BODY';
   // `-` (which yargs hands over as nothing), or no words with text piped in: standard input.
@@ -191,7 +192,7 @@ export function messageCommands(y: Argv, run: Run): Argv {
       .option('all-unread', { type: 'boolean', default: false, describe: 'every message awaiting this builder\'s acknowledgement' })
       .example('coord messages ack 4f9a2c1d', 'acknowledge one message'),
     run((ctx, a) => markCommand(ctx, a, true)))
-    .command('reply <id> [body..]', 'answer a message (to its sender; --all: also its other recipients)', (c) => messageOptions(c)
+    .command('reply <id> [body..]', 'answer a message (to its sender; --all: also its other recipients)', (c) => messageOptions(c.parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false }))
       .positional('id', { type: 'string', describe: 'the message answered' })
       .positional('body', { type: 'string', array: true, describe: 'the text; -, or no words with text piped in, reads standard input' })
       .option('all', { type: 'boolean', default: false, describe: 'reply to every recipient too' })

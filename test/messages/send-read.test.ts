@@ -85,6 +85,10 @@ test('reply, thread and ack', async () => {
   const viaSm = (await sm(c('build1'), ['2', 'thanks', '--reply-to', reply.message.id])).stdout.trim();
   const thread = await coordJson<{ messages: (Message & { depth: number })[] }>(c('build3'), ['messages', 'thread', viaSm]);
   expect(thread.messages.map((m) => [m.id, m.depth])).toEqual([[q, 0], [reply.message.id, 1], [viaSm, 2]]);
+  // Words after -- are text, as for sm (they were silently dropped).
+  const dashed = await coord(c('build2'), ['--json', 'messages', 'reply', q, 'done', '--', '--force', 'was', 'not', 'needed']);
+  expect(dashed.code).toBe(0);
+  expect((JSON.parse(dashed.stdout) as { message: Message }).message.body).toBe('done --force was not needed');
   const ack = await coordJson<{ acked: string[] }>(c('build2'), ['messages', 'ack', q]);
   expect(ack.acked).toEqual([q]);
   expect(originMessages(fleet.origin).find((m) => m.id === q)).toMatchObject({ acked_by: ['build2'], read_by: ['build2'] });
