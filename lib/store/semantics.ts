@@ -115,6 +115,9 @@ function checkJobType(file: string, ptr: string, type: unknown, types: readonly 
   }];
 }
 
+/** Job statuses that end a job (lib/jobs/model.ts TERMINAL_STATUSES, plus blocked: it waits for a person, not a builder). */
+const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'blocked']);
+
 function checkBuilderRef(file: string, ptr: string, value: unknown, builders: readonly string[] | null, what: string): Issue[] {
   if (builders === null || typeof value !== 'string' || builders.includes(value)) return [];
   return [{ file, pointer: ptr, reason: `${what} "${value}" is not a configured builder (configured: ${builders.join(', ') || 'none'}; see shared/build_config.json)`, severity: 'error' }];
@@ -140,7 +143,15 @@ export function semanticIssues(kind: FileKind, file: string, doc: unknown, ctx: 
       if (!Array.isArray(list)) break;
       list.forEach((j, i) => {
         if (!isObj(j)) return;
-        issues.push(...checkBuilderRef(file, `${base}/${i}/assigned_to`, j.assigned_to, b, 'assigned_to'));
+        // A finished job (or an archived one) naming a builder since removed from the config
+        // is history, not a problem: an error here would make jobs.json invalid — and stop
+        // every transaction of the fleet — the moment a builder is decommissioned.
+        const history = kind === 'archive' || (typeof j.status === 'string' && TERMINAL_JOB_STATUSES.has(j.status));
+        if (!history) {
+          issues.push(...checkBuilderRef(file, `${base}/${i}/assigned_to`, j.assigned_to, b, 'assigned_to').map((x) => ({
+            ...x, reason: `${x.reason}; a ${String(j.status)} job needs a configured builder: if ${String(j.assigned_to)} was just removed, put it back until its jobs end, or cancel them (coord jobs cancel ${String(j.id)})`,
+          })));
+        }
         if (kind === 'jobs' && j.status === 'queued') {
           issues.push(...checkJobType(file, `${base}/${i}/type`, j.type, ctx.jobTypes, 'no builder will claim it: it will stay queued (define the type, or cancel the job)'));
         }

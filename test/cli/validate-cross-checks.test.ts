@@ -105,6 +105,35 @@ describe('cross-file checks are warnings (exit 0), naming the place and the fix'
   });
 });
 
+describe('decommissioning a builder (third trial: removing build3 from the config stopped the whole fleet)', () => {
+  test('finished jobs naming a removed builder are history: no issue; a running one is an error that says what to do', async () => {
+    const root = await makeCoordTree({ prefix: 'coord-decommission-' });
+    try {
+      await editJson(root, JOBS, (d) => {
+        d.jobs = [
+          job({ id: 'job-done', status: 'completed', assigned_to: 'build2', attempt: 1 }),
+          job({ id: 'job-failed', status: 'failed', assigned_to: 'build2', attempt: 1 }),
+          job({ id: 'job-blocked', status: 'blocked', assigned_to: 'build2', attempt: 2 }),
+        ];
+      });
+      await editJson<{ builders: Obj }>(root, CONFIG, (d) => { delete d.builders.build2; });
+      const before = await fingerprintTree(root);
+      const ok = await runCoordCli(['--repo', root, 'validate'], { cwd: root });
+      expect({ exit: ok.exitCode, stdout: ok.stdout }).toEqual({ exit: 0, stdout: '' });
+
+      await editJson(root, JOBS, (d) => { (d.jobs as Obj[]).push(job({ id: 'job-live', status: 'running', assigned_to: 'build2', attempt: 1 })); });
+      const mid = await fingerprintTree(root);
+      const bad = await runCoordCli(['--repo', root, 'validate'], { cwd: root });
+      expect(bad.exitCode).toBe(3);
+      expect(bad.stdout).toMatch(issueLineRe(JOBS, '/jobs/3/assigned_to', /"build2" is not a configured builder .*; a running job needs a configured builder: if build2 was just removed, put it back until its jobs end, or cancel them \(coord jobs cancel job-live\)/));
+      expect(await fingerprintTree(root)).toEqual(mid);
+      expect(mid).not.toEqual(before);
+    } finally {
+      await removeTree(root);
+    }
+  });
+});
+
 describe('repository paths', () => {
   let dir: string;
   let nogit: string;
