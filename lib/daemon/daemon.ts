@@ -23,7 +23,7 @@ import { machineArch } from '../commands/init.js';
 import { readFleetState, type FleetState } from './fleet-state.js';
 import { scheduleDueSlot } from '../schedules/model.js';
 import { startJob, tailOf, type RunningJob, type RunOutcome } from './runner.js';
-import { killJobTree } from './process-tree.js';
+import { attemptsRunningFor, killJobTree } from './process-tree.js';
 import { machineFacts, readSystemFigures } from './system.js';
 import { buildHeartbeat, buildStatus, statusNeedsWrite, type StatusInput } from './status.js';
 import * as tx from './transactions.js';
@@ -72,6 +72,7 @@ export class Daemon {
   /** The figures and sequence of the last heartbeat built, reused by the status that rides in a claim or completion commit. */
   private lastFigures: { system: StatusInput['system']; sequence: number } = { system: {}, sequence: 0 };
   private lastHousekeeping = 0;
+  private strayCheckDone = false;
   private consecutiveFailures = 0;
   private lastBuild: StatusFile['last_build'] = null;
   private readonly startedAt: number;
@@ -227,6 +228,7 @@ export class Daemon {
       this.setDegraded((err as Error).message);
     }
     const steps: [string, () => Promise<void>][] = [
+      ['stop stray attempts', () => this.stopStrayAttempts(state)],
       ['recover orphaned claims', () => this.recoverOrphans(state)],
       ['report finished jobs', () => this.reportFinished(state)],
       ['watch own jobs', () => this.watchOwnJobs(state)],
@@ -327,6 +329,27 @@ export class Daemon {
       if (await tx.recoverOrphan(this.o.repoRoot, this.spec, j.id, attempt, this.o.builder, j.lease_expires_at ?? null)) {
         this.log(`requeued ${j.id}: attempt ${attempt} was claimed by an earlier run of this daemon that never reported it`);
       }
+    }
+  }
+
+  /**
+   * Once, at the first tick with state: processes an earlier run of this daemon left behind
+   * for attempts that are over — a peer expired the lease, or the job was cancelled, while
+   * the daemon was down — are stopped (process tree by tags, SIGTERM then SIGKILL). Only
+   * attempts of jobs this fleet's jobs.json knows and no longer runs on this builder with
+   * that attempt: another fleet's build1 on the same machine, or an attempt still `running`
+   * here (recoverOrphans judges those), is left alone.
+   */
+  private async stopStrayAttempts(state: FleetState | null): Promise<void> {
+    if (!state || !this.lock || this.strayCheckDone) return;
+    this.strayCheckDone = true;
+    for (const t of await attemptsRunningFor(this.o.builder)) {
+      if (this.active.get(t.jobId)?.claim.attempt === t.attempt) continue;
+      const j = state.jobs.jobs.find((x) => x.id === t.jobId);
+      if (!j) continue;
+      if (j.status === 'running' && j.assigned_to === this.o.builder && j.attempt === t.attempt) continue;
+      this.log(`stopping ${t.pids.length} process(es) left by an earlier run for ${t.jobId} attempt ${t.attempt} (the job is now ${j.status}${j.assigned_to && j.assigned_to !== this.o.builder ? ` on ${j.assigned_to}` : ''})`);
+      await killJobTree(undefined, { jobId: t.jobId, builder: this.o.builder, attempt: t.attempt }, 2000);
     }
   }
 

@@ -31,6 +31,34 @@ export async function pidsTaggedWith(tagOrJob: JobTag | string): Promise<number[
   return out;
 }
 
+/** Processes of one job attempt, found by their tags. */
+export interface TaggedAttempt { jobId: string; attempt: number; pids: number[] }
+
+/**
+ * Every job attempt of `builder` with a live tagged process on this machine (one /proc
+ * sweep), so a restarted daemon can find what an earlier run left behind. Empty where
+ * /proc is absent.
+ */
+export async function attemptsRunningFor(builder: string): Promise<TaggedAttempt[]> {
+  const byKey = new Map<string, TaggedAttempt>();
+  const entries = await fs.readdir('/proc').catch(() => [] as string[]);
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    const env = await fs.readFile(`/proc/${e}/environ`).catch(() => null);
+    if (!env) continue;
+    const vars = env.toString('utf8').split('\0');
+    if (!vars.includes(`COORD_BUILDER=${builder}`)) continue;
+    const jobId = vars.find((v) => v.startsWith('COORD_JOB_ID='))?.slice('COORD_JOB_ID='.length);
+    const attempt = Number(vars.find((v) => v.startsWith('COORD_ATTEMPT='))?.slice('COORD_ATTEMPT='.length));
+    if (!jobId || !Number.isInteger(attempt)) continue;
+    const key = `${jobId}#${attempt}`;
+    const a = byKey.get(key) ?? { jobId, attempt, pids: [] };
+    a.pids.push(Number(e));
+    byKey.set(key, a);
+  }
+  return [...byKey.values()];
+}
+
 function signal(pid: number, sig: NodeJS.Signals): boolean {
   try {
     process.kill(pid, sig);

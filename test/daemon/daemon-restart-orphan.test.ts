@@ -90,3 +90,36 @@ test('an orphan whose status.json names another host is left until a live owner 
   await new Promise((r) => d2.once('exit', r));
   for (const pid of await pidsWithEnv('COORD_JOB_ID', 'job-elsewhere')) process.kill(pid, 'SIGKILL');
 }, 120_000);
+
+test('processes of an attempt that ended while the daemon was down (cancelled meanwhile) are stopped when it restarts', async () => {
+  fleet = await makeFleet(1);
+  seed(fleet, (cfg, jobs) => {
+    cfg.job_types.stuck = { command: ['sh', '-c', 'sleep 120'], timeout_s: 300 };
+    jobs.jobs.push(job('job-ended', 'stuck', 1, 0));
+    (cfg.policy as Record<string, unknown>).lease_ttl_s = 600;
+  });
+  const log: string[] = [];
+  const d1 = startDaemon(procs, fleet.clones.build1, 'build1', log);
+  await waitFor(() => jobsOnOrigin(fleet)[0].status === 'running', 30_000, 'build1 to claim');
+  for (let i = 0; i < 100 && !(await pidsWithEnv('COORD_JOB_ID', 'job-ended')).length; i++) await new Promise((r) => setTimeout(r, 100));
+  d1.kill('SIGKILL');
+  await new Promise((r) => d1.once('exit', r));
+  expect((await pidsWithEnv('COORD_JOB_ID', 'job-ended')).length).toBeGreaterThan(0);
+  // While build1 is down the job ends elsewhere (here: cancelled by hand, as a peer would at lease expiry).
+  const c = path.join(fleet.dir, 'edit-jobs');
+  gitSync(fleet.dir, ['clone', '-q', fleet.origin, c]);
+  const file = path.join(c, 'coordination/jobs.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { jobs: Record<string, unknown>[] };
+  doc.jobs[0].status = 'cancelled';
+  writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
+  gitSync(c, ['commit', '-qam', 'cancelled while build1 was down']);
+  gitSync(c, ['push', '-q', 'origin', 'main']);
+
+  const d2 = startDaemon(procs, fleet.clones.build1, 'build1', log);
+  await waitFor(() => log.some((l) => /stopping \d+ process\(es\) left by an earlier run for job-ended attempt 1 \(the job is now cancelled\)/.test(l)), 30_000, 'the stray attempt to be stopped');
+  for (let i = 0; i < 100 && (await pidsWithEnv('COORD_JOB_ID', 'job-ended')).length; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await pidsWithEnv('COORD_JOB_ID', 'job-ended')).toEqual([]);
+  expect(jobsOnOrigin(fleet)[0].status).toBe('cancelled');
+  d2.kill('SIGTERM');
+  await new Promise((r) => d2.once('exit', r));
+}, 120_000);
