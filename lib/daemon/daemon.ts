@@ -27,6 +27,7 @@ import { attemptsRunningFor, killJobTree } from './process-tree.js';
 import { machineFacts, readSystemFigures } from './system.js';
 import { buildHeartbeat, buildStatus, statusNeedsWrite, type StatusInput } from './status.js';
 import * as tx from './transactions.js';
+import { pendingCommits } from '../tx/pending.js';
 import { acquireDaemonLock, liveDaemonHolder, liveDaemonPid, type DaemonLock } from './daemon-lock.js';
 
 export interface DaemonOptions {
@@ -507,7 +508,12 @@ export class Daemon {
     const input0 = this.statusInput(state, {}, 0, finalState);
     const next = buildStatus(input0, now);
     const mainEvery = state?.policy.main_heartbeat_every_s ?? 3600;
-    const writeMain = finalState !== undefined || statusNeedsWrite(state?.ownStatus ?? null, next, mainEvery, now);
+    // Status commits queued while the remote was away describe that time ("degraded: remote
+    // unreachable"): once the remote is back (state read), write the current status on top
+    // at once — the transaction pushes the queue and it in one go — rather than leaving the
+    // queue to the next change, when main would show the outage as current.
+    const flushQueued = state !== null && (await pendingCommits(this.o.repoRoot, trackingRef(this.spec)).catch(() => [])).length > 0;
+    const writeMain = finalState !== undefined || flushQueued || statusNeedsWrite(state?.ownStatus ?? null, next, mainEvery, now);
     if (!finalState && !writeMain && now - this.lastBeat < interval) return;
     const system = await readSystemFigures(this.o.repoRoot);
     const seq = await tx.nextSequence(this.o.repoRoot, this.o.builder);
@@ -518,7 +524,7 @@ export class Daemon {
       if (r.pushed) this.lastBeat = now;
       else this.setDegraded(`heartbeat not published: ${r.reason ?? 'unknown'}`);
     }
-    if (writeMain) await tx.writeStatus(this.o.repoRoot, this.spec, buildStatus(input, now), buildHeartbeat(input, now), mainEvery, finalState !== undefined);
+    if (writeMain) await tx.writeStatus(this.o.repoRoot, this.spec, buildStatus(input, now), buildHeartbeat(input, now), mainEvery, finalState !== undefined || flushQueued);
   }
 
   private async shutdownBeat(): Promise<void> {

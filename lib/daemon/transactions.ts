@@ -181,7 +181,7 @@ export async function writeStatus(repoRoot: string, remote: RemoteSpec, status: 
     mutate: (s, now) => {
       const current = (s.files.get(statusPath(status.builder)) as StatusFile | null) ?? null;
       if (!force && !statusNeedsWrite(current, status, mainEveryS, now)) return { kind: 'noop', result: false };
-      return { kind: 'commit', writes: new Map<string, unknown>([[statusPath(status.builder), status], [heartbeatPath(status.builder), hb]]), summary: status.state, result: true };
+      return { kind: 'commit', writes: new Map<string, unknown>([[statusPath(status.builder), status], [heartbeatPath(status.builder), hb]]), summary: `${status.state}${status.degraded ? ` (degraded: ${status.degraded.reason.split(':')[0].slice(0, 60)})` : ''}`, result: true };
     },
   });
   return out.status === 'committed' || out.status === 'queued';
