@@ -70,7 +70,7 @@ export function parseCoordinationBytes(file: string, bytes: Buffer): ParseResult
     const offset = first ? first.offset : text.length;
     const line = lineOfOffset(text, offset);
     const col = offset - text.lastIndexOf('\n', offset - 1);
-    const detail = first ? printParseErrorCode(first.error) : (err as Error).message;
+    const detail = first ? parseErrorInWords(text, first) : (err as Error).message;
     // Truncated: the error sits at the end, or is a string left open at the end (the usual
     // cut: jsonc-parser reports that at the string's start).
     const openStringAtEnd = first !== undefined && first.error === ParseErrorCode.UnexpectedEndOfString && first.offset + first.length >= text.trimEnd().length;
@@ -80,6 +80,31 @@ export function parseCoordinationBytes(file: string, bytes: Buffer): ParseResult
   const structural = structureIssues(file, text);
   if (structural.length) return { ok: false, issues: structural };
   return { ok: true, value };
+}
+
+/**
+ * jsonc-parser's error code in words, with the likely cause for the usual hand-edit slips
+ * (a comma left before `]`/`}`, a missing comma, a comment, a single-quoted string); the
+ * code stays in parentheses for searching.
+ */
+function parseErrorInWords(text: string, e: ParseError): string {
+  const code = printParseErrorCode(e.error);
+  const at = text.slice(e.offset, e.offset + 1);
+  const before = text.slice(0, e.offset).trimEnd().slice(-1);
+  const trailing = before === ',' && (at === ']' || at === '}');
+  const words = ((): string | null => {
+    if (at === "'") return 'strings and keys take double quotes, not single';
+    switch (e.error) {
+      case ParseErrorCode.ValueExpected: return trailing ? `trailing comma before "${at}": remove it` : 'a value is missing here';
+      case ParseErrorCode.PropertyNameExpected: return trailing ? `trailing comma before "${at}": remove it` : 'a key in double quotes is expected here';
+      case ParseErrorCode.CommaExpected: return 'a comma is missing between two values';
+      case ParseErrorCode.ColonExpected: return 'a colon is missing after the key';
+      case ParseErrorCode.InvalidCommentToken: return 'JSON has no comments: remove it';
+      case ParseErrorCode.InvalidSymbol: return `unexpected character "${at}"`;
+      default: return null;
+    }
+  })();
+  return words ? `${words} (${code})` : code;
 }
 
 /**

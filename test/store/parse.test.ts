@@ -38,10 +38,11 @@ describe('parseCoordinationBytes: refused', () => {
     ['truncated between values', '{\n  "jobs": [\n', /JSON ends early \(truncated file\?\)/, 3],
     ['truncated inside a string (bug fixed: was "invalid JSON at line 2")', '{\n  "jobs": [{"id": "job-2025', /JSON ends early \(truncated file\?\)/, 2],
     ['truncated after a key', '{"jobs"', /JSON ends early/, 1],
-    ['missing comma on line 3', '{\n  "jobs": [\n    {"id": 1 "x": 2}\n  ]\n}\n', /invalid JSON at line 3, column 14: CommaExpected/, 3],
-    ['trailing comma', '{\n  "jobs": [],\n}\n', /invalid JSON at line 3, column 1/, 3],
-    ['comment', '{\n  // note\n  "jobs": []\n}\n', /invalid JSON at line 2/, 2],
-    ['single quotes', "{'jobs': []}", /invalid JSON at line 1, column 2/, 1],
+    ['missing comma on line 3', '{\n  "jobs": [\n    {"id": 1 "x": 2}\n  ]\n}\n', /invalid JSON at line 3, column 14: a comma is missing between two values \(CommaExpected\)/, 3],
+    ['trailing comma', '{\n  "jobs": [],\n}\n', /invalid JSON at line 3, column 1: trailing comma before "}": remove it \(PropertyNameExpected\)/, 3],
+    ['trailing comma in an array (third trial: parser jargon alone)', '{"jobs": [1,]}\n', /trailing comma before "]": remove it \(ValueExpected\)/, 1],
+    ['comment', '{\n  // note\n  "jobs": []\n}\n', /invalid JSON at line 2, column 3: JSON has no comments: remove it/, 2],
+    ['single quotes', "{'jobs': []}", /invalid JSON at line 1, column 2: strings and keys take double quotes, not single/, 1],
     ['a string broken by a real newline (not a truncation)', '{"a": "x\ny"}\n', /invalid JSON at line 1, column 7/, 1],
   ])('%s', (_name, text, reason, line) => {
     const issues = refusal(text);
