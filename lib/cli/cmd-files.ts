@@ -11,6 +11,7 @@ import { initRepository } from '../commands/init.js';
 import { CI_KINDS, GITHUB_WORKFLOW_PATH, type CiKind } from '../commands/ci-workflow.js';
 import { migrateRepository, type MigrateResult } from '../commands/migrate.js';
 import { validateRepository } from '../commands/validate.js';
+import { MINIMAL_JOBS_NOTE } from '../store/legacy.js';
 import type { CommandContext } from './context.js';
 import { colour, issueLine, printJson, printLines } from './io.js';
 
@@ -66,8 +67,11 @@ export function fileCommands(y: Argv, run: Run): Argv {
           printJson(ctx.io, { ok: report.ok, files: report.files, error_count: errors, warning_count: issues.length - errors });
         } else {
           printLines(ctx.io, issues.map(issueLine));
-          const legacy = report.files.filter((f) => f.legacy.length);
-          for (const f of legacy) ctx.io.stderr(`${f.file}: legacy shape (${f.legacy.join('; ')}); coord migrate rewrites it\n`);
+          // Minimal hand-written job records are a supported form: not worth a line.
+          for (const f of report.files) {
+            const legacy = f.legacy.filter((n) => n !== MINIMAL_JOBS_NOTE);
+            if (legacy.length) ctx.io.stderr(`${f.file}: legacy shape (${legacy.join('; ')}); coord migrate rewrites it\n`);
+          }
           const summary = `${report.files.length} file(s) checked, ${errors} error(s), ${issues.length - errors} warning(s)`;
           ctx.io.stderr((report.ok ? colour.green(summary) : colour.red(summary)) + '\n');
         }

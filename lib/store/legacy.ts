@@ -65,9 +65,16 @@ function fill(rec: Obj, defaults: Obj): Obj {
   return out;
 }
 
+/**
+ * The note for jobs written in the minimal hand-written form (METHODOLOGY.md section 3:
+ * "minimal records are fine"): a supported form, not a legacy one — `coord migrate` names
+ * it when it fills the defaults in, `coord validate` does not report it.
+ */
+export const MINIMAL_JOBS_NOTE = 'minimal job records (defaults filled in)';
+
 function normalizeJob(job: unknown, ctx: NormalizeContext, notes: Set<string>): unknown {
   if (!isObj(job)) return job;
-  if (!('attempt' in job) || !('history' in job)) notes.add('jobs without attempt/history');
+  if (!('attempt' in job) || !('history' in job)) notes.add(MINIMAL_JOBS_NOTE);
   // The upstream queue (job_queue.sh add BRANCH COMMIT) held only builds and wrote no type.
   if (!('type' in job)) notes.add('jobs without type (the upstream queue held only builds: type "build")');
   const status = job.status;

@@ -120,6 +120,8 @@ describe('decommissioning a builder (third trial: removing build3 from the confi
       const before = await fingerprintTree(root);
       const ok = await runCoordCli(['--repo', root, 'validate'], { cwd: root });
       expect({ exit: ok.exitCode, stdout: ok.stdout }).toEqual({ exit: 0, stdout: '' });
+      // Minimal hand-written job records are a supported form, not a "legacy shape" (third trial).
+      expect(ok.stderr).not.toMatch(/legacy shape/);
 
       await editJson(root, JOBS, (d) => { (d.jobs as Obj[]).push(job({ id: 'job-live', status: 'running', assigned_to: 'build2', attempt: 1 })); });
       const mid = await fingerprintTree(root);
