@@ -177,6 +177,22 @@ async function prepare<R>(req: TxRequest<R>, base: string | null, now: number): 
     if (old && old.toString('utf8') === r.canonical) continue;
     changes.set(p, r.canonical!);
   }
+  // A new build config must not make a file it does not write invalid (a builder removed
+  // while a job still runs on it would stop every transaction of the fleet).
+  if (newConfig !== undefined && base && !problems.length) {
+    const dependents = [PATHS.jobs, PATHS.schedules, PATHS.locks].filter((p) => !decision.writes.has(p));
+    const current = await readFilesAt(req.repoRoot, base, dependents);
+    for (const p of dependents) {
+      const b = current.get(p);
+      if (!b || !checkCoordinationFile(p, b, ctx).ok) continue; // already invalid: not this change's doing
+      const r = checkCoordinationFile(p, b, vctx);
+      if (!r.ok) {
+        problems.push(...r.issues.filter((i) => i.severity === 'error').map((i) => ({
+          ...i, reason: `${i.reason} (made invalid by this change to ${PATHS.buildConfig})`,
+        })));
+      }
+    }
+  }
   if (problems.length) {
     throw new CoordError('E_INVALID', `${req.action} would write invalid data; nothing was written`, { issues: problems });
   }
