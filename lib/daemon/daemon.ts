@@ -466,7 +466,10 @@ export class Daemon {
 
   private statusInput(state: FleetState | null, system: StatusInput['system'], sequence: number, finalState?: 'offline'): StatusInput {
     const cfg = state?.config?.builders?.[this.o.builder] ?? {};
-    const g = state?.jobs.grounded?.[this.o.builder] ?? null;
+    // An expired grounding (its `until` passed) no longer grounds: the builder claims again,
+    // so its status must not say grounded (as `facts` judges it for claiming).
+    const g0 = state?.jobs.grounded?.[this.o.builder] ?? null;
+    const g = g0 && !(g0.until && (parseTimestamp(g0.until) ?? Infinity) <= this.clock.now()) ? g0 : null;
     const running = [...this.active.values()].filter((a) => !a.result).map((a) => ({ id: a.claim.id, type: a.job.type, attempt: a.claim.attempt, started_at: formatTimestamp(a.startedAt) }));
     const st = finalState ?? (this.draining ? 'draining' : g ? 'grounded' : running.length ? 'building' : 'idle');
     return {
