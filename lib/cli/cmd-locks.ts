@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { CoordError } from '../errors.js';
-import { loadObservations, recordObservations } from '../heartbeat/observe.js';
+import { loadObservations, noteLook, recordObservations } from '../heartbeat/observe.js';
 import { LOCK_NAME_RE, observeLocks, viewLocks } from '../locks/model.js';
 import { runWithLock } from '../locks/run.js';
 import { acquireLockTx, breakLockTx, emptyLocks, releaseLockTx, renewLockTx, type LockOpResult } from '../locks/transactions.js';
@@ -94,8 +94,10 @@ export function lockCommands(y: Argv, run: Run): Argv {
         const doc = (s.files.get(PATHS.locks) as LocksFile | null) ?? emptyLocks();
         const obs = await loadObservations(ctx.repoRoot());
         const before = Object.keys(obs.locks);
-        const views = viewLocks(doc, observeLocks(obs.locks, doc, now, s.policy.clock_skew_s));
-        await recordObservations(ctx.repoRoot(), { locks: obs.locks, forgetLocks: before.filter((k) => !(k in obs.locks)) });
+        // A list from the last fetched main (remote unreachable) is a failed look: blind time.
+        const look = { ok: s.fresh, at: now };
+        const views = viewLocks(doc, observeLocks(obs.locks, doc, now, s.policy.clock_skew_s, noteLook(obs.sight, look.ok, now)));
+        await recordObservations(ctx.repoRoot(), { locks: obs.locks, forgetLocks: before.filter((k) => !(k in obs.locks)), look });
         if (ctx.json) return printJson(ctx.io, { ok: true, commit: s.commit, fresh: s.fresh, warnings: s.warnings, locks: views });
         if (!views.length) return printLines(ctx.io, 'no locks held');
         printLines(ctx.io, renderTable(['LOCK', 'HOLDER', 'SINCE', 'EXPIRES', 'REASON'], terminalSafe(views).map((v) => [
@@ -155,6 +157,14 @@ export function lockCommands(y: Argv, run: Run): Argv {
         if (r.spawnError === 'not_found') throw new CoordError('E_COMMAND_NOT_FOUND', `command not found: ${command[0]} (${rel})`, { details: { lock: name, released: r.released } });
         if (r.spawnError === 'not_executable') throw new CoordError('E_COMMAND_NOT_EXECUTABLE', `command not executable: ${command[0]} (${rel})`, { details: { lock: name, released: r.released } });
         if (r.lost) throw new CoordError('E_NOT_HOLDER', `lock ${name} was lost while ${command[0]} ran; the command was stopped (exit ${r.exitCode})`, { details: { lock: name, exit_code: r.exitCode } });
+        if (r.leaseRanOut) {
+          // Exit 6 whatever the renewals' own error: the lock could not be kept through the
+          // remote (METHODOLOGY.md section 13); 4 stays "someone else has it".
+          const o = r.leaseRanOut;
+          throw new CoordError('E_UNREACHABLE',
+            `lock ${name} could not be renewed for ${o.sinceRenewalS}s (${o.reason}), so ${command[0]} was stopped before its lease could run out and another machine take the lock over (exit ${r.exitCode}); ${rel}. Run it again once the remote answers`,
+            { details: { lock: name, exit_code: r.exitCode, released: r.released, since_renewal_s: o.sinceRenewalS, renew_error: o.code } });
+        }
         if (ctx.json) {
           printJson(ctx.io, { ok: r.exitCode === 0, lock: name, exit_code: r.exitCode, signal: r.signal, interrupted_by: r.interruptedBy, released: r.released, renewals: r.renewals, duration_s: r.durationS });
         } else if (r.exitCode !== 0 || !r.released) {

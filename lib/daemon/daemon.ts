@@ -16,7 +16,7 @@ import { CoordError, isCoordError } from '../errors.js';
 import { classifyTransportFailure } from '../git/classify.js';
 import { coordStateDir, DEFAULT_REMOTE, fetchBranch, readFilesAt, resolveCommit, trackingRef, type RemoteSpec } from '../git/repo.js';
 import { HEARTBEAT_FETCH_REFSPEC, readSeenHeartbeats } from '../heartbeat/refs.js';
-import { leaseExpired, leaseWriterTime, loadObservations, observe, saveObservations } from '../heartbeat/observe.js';
+import { leaseExpired, leaseWriterTime, loadObservations, noteLook, observe, recordObservations, type SeenValue } from '../heartbeat/observe.js';
 import { pickNextJob, type BuilderFacts, type Claim, type JobRecord } from '../jobs/model.js';
 import { systemClock, formatTimestamp, parseTimestamp, type Clock } from '../util/time.js';
 import { machineArch } from '../commands/init.js';
@@ -443,25 +443,40 @@ export class Daemon {
     }
   }
 
+  /**
+   * Requeues peers' expired leases, judged by this observer's watched time (METHODOLOGY.md
+   * section 5): a tick without state (main could not be fetched or read) is a failed look,
+   * and the time until the next good look does not count against anyone's lease — the
+   * holder could not renew while the remote was down, and this daemon could not have seen it.
+   */
   private async expirePeers(state: FleetState | null): Promise<void> {
-    if (!state) return;
     const now = this.clock.now();
+    if (!state) {
+      const before = await loadObservations(this.o.repoRoot);
+      if (before.sight.failed_since === null) await recordObservations(this.o.repoRoot, { look: { ok: false, at: now } });
+      return;
+    }
     const obs = await loadObservations(this.o.repoRoot);
+    const sight = noteLook(obs.sight, true, now);
+    const heartbeats: Record<string, SeenValue> = {};
     const seen = await readSeenHeartbeats(this.o.repoRoot);
-    for (const [b, hb] of seen) observe(obs.heartbeats, b, hb.commit, now, parseTimestamp(hb.heartbeat.timestamp));
+    for (const [b, hb] of seen) heartbeats[b] = observe(obs.heartbeats, b, hb.commit, now, parseTimestamp(hb.heartbeat.timestamp));
     const ttl = state.policy.lease_ttl_s;
     const grace = Math.max(state.policy.clock_skew_s, Math.ceil(ttl / 5));
     for (const j of state.jobs.jobs) {
       if (j.status !== 'running' || !j.assigned_to) continue;
       const lease = observe(obs.leases, j.id, `${j.attempt}|${j.lease_expires_at ?? ''}`, now, leaseWriterTime(j.lease_expires_at, ttl));
       if (j.assigned_to === this.o.builder) continue;
-      if (leaseExpired(lease, obs.heartbeats[j.assigned_to], now, ttl, grace)) {
+      if (leaseExpired(lease, obs.heartbeats[j.assigned_to], now, ttl, grace, sight)) {
         const done = await tx.expire(this.o.repoRoot, this.spec, j.id, j.attempt ?? 0, this.o.builder);
         if (done) this.log(`requeued ${j.id}: lease of ${j.assigned_to} expired (attempt ${j.attempt})`);
       }
     }
-    for (const id of Object.keys(obs.leases)) if (!state.jobs.jobs.some((j) => j.id === id && j.status === 'running')) delete obs.leases[id];
-    await saveObservations(this.o.repoRoot, obs);
+    const gone = Object.keys(obs.leases).filter((id) => !state.jobs.jobs.some((j) => j.id === id && j.status === 'running'));
+    for (const id of gone) delete obs.leases[id];
+    // Merged into the file (not overwritten): a lock command of this clone may have noted a
+    // look or a lock sighting meanwhile.
+    await recordObservations(this.o.repoRoot, { heartbeats, leases: obs.leases, forgetLeases: gone, look: { ok: true, at: now } });
   }
 
   private statusInput(state: FleetState | null, system: StatusInput['system'], sequence: number, finalState?: 'offline'): StatusInput {

@@ -9,10 +9,12 @@
  * slow clock elsewhere can neither steal a live lock nor keep a dead one forever. A value
  * never seen before is dated by the writer's own timestamp (`renewed_at`, else
  * `locked_at`), clamped to the observer's now, with `policy.clock_skew_s` of grace because
- * that estimate compares two clocks.
+ * that estimate compares two clocks. Time when this clone could not see the remote (its
+ * blind spans, lib/heartbeat/observe.ts) does not count: a holder cannot renew through an
+ * outage, and an observer that could not look has not seen it stop.
  */
 import type { ErrorCode } from '../errors.js';
-import { observe, type SeenValue } from '../heartbeat/observe.js';
+import { blindMsBetween, observe, type SeenValue, type SightSpans } from '../heartbeat/observe.js';
 import type { LocksFile } from '../schemas/types.gen.js';
 import { formatDuration, formatTimestamp, parseTimestamp } from '../util/time.js';
 
@@ -49,6 +51,8 @@ export interface LockJudgement {
   lastChange: number;
   /** Seconds of allowance for clock skew included (only for an estimate from the writer's clock). */
   graceS: number;
+  /** Observer ms since `lastChange` not counted because this clone could not see the remote (absent: none). */
+  unseenMs?: number;
 }
 
 /** Judges an entry: the current observation of it → expiry. */
@@ -79,27 +83,32 @@ export function lockTtlS(entry: LockEntry): number {
 }
 
 /**
- * Expiry from an observation: expired when the observer's elapsed time since the value
- * last changed exceeds the lease time (plus `skewS` when the change time is only an
- * estimate from the writer's clock).
+ * Expiry from an observation: expired when the observer's watched time since the value
+ * last changed — elapsed time less the blind spans of `sight` — exceeds the lease time (plus
+ * `skewS` when the change time is only an estimate from the writer's clock).
  */
-export function judgeLock(entry: LockEntry, seen: SeenValue, now: number, skewS: number): LockJudgement {
+export function judgeLock(entry: LockEntry, seen: SeenValue, now: number, skewS: number, sight: SightSpans = { blind: [] }): LockJudgement {
   const ttlS = lockTtlS(entry);
   const grace = seen.source === 'timestamp' ? skewS * 1000 : 0;
-  const remainingMs = seen.first_seen + ttlS * 1000 + grace - now;
-  return { expired: remainingMs < 0, remainingMs, ttlS, source: seen.source, lastChange: seen.first_seen, graceS: grace / 1000 };
+  const unseenMs = blindMsBetween(seen.first_seen, now, sight);
+  const remainingMs = seen.first_seen + unseenMs + ttlS * 1000 + grace - now;
+  return {
+    expired: remainingMs < 0, remainingMs, ttlS, source: seen.source, lastChange: seen.first_seen, graceS: grace / 1000,
+    ...(unseenMs > 0 ? { unseenMs } : {}),
+  };
 }
 
 /**
  * Records the current value of every lock in `table` (an observations table, mutated) and
- * returns a judge for them. Entries of locks no longer present are dropped.
+ * returns a judge for them (blind spans of `sight` not counted). Entries of locks no longer
+ * present are dropped.
  */
-export function observeLocks(table: Record<string, SeenValue>, doc: LocksFile, now: number, skewS: number): LockJudge {
+export function observeLocks(table: Record<string, SeenValue>, doc: LocksFile, now: number, skewS: number, sight: SightSpans = { blind: [] }): LockJudge {
   const present = new Set(Object.keys(doc.locks).map(lockObservationKey));
   for (const key of Object.keys(table)) if (key.startsWith('lock:') && !present.has(key)) delete table[key];
   const seen = (name: string, entry: LockEntry) => observe(table, lockObservationKey(name), lockObservationValue(entry), now, lockWriterTime(entry));
   for (const [name, entry] of Object.entries(doc.locks)) seen(name, entry);
-  return (name, entry) => judgeLock(entry, seen(name, entry), now, skewS);
+  return (name, entry) => judgeLock(entry, seen(name, entry), now, skewS, sight);
 }
 
 /** What `acquire` needs. */
@@ -114,9 +123,10 @@ export interface AcquireRequest {
 
 /** A human "expires at T (in about 4m by this observer's clock)" for messages. */
 export function describeExpiry(entry: LockEntry, j: LockJudgement): string {
-  if (j.expired) return `expired ${formatDuration(-j.remainingMs)} ago by this observer's clock (expires_at ${entry.expires_at})`;
+  const unseen = j.unseenMs ? `, not counting ${formatDuration(j.unseenMs)} when this clone could not reach the remote` : '';
+  if (j.expired) return `expired ${formatDuration(-j.remainingMs)} ago by this observer's clock${unseen} (expires_at ${entry.expires_at})`;
   const grace = j.graceS ? `, allowing ${j.graceS}s of clock skew as this observer has not yet seen it change` : '';
-  return `expires at ${entry.expires_at} (in about ${formatDuration(j.remainingMs)} by this observer's clock${grace}, unless renewed)`;
+  return `expires at ${entry.expires_at} (in about ${formatDuration(j.remainingMs)} by this observer's clock${grace}${unseen}, unless renewed)`;
 }
 
 function heldRefusal(name: string, entry: LockEntry, j: LockJudgement, actor: string): LockRefusal {

@@ -5,14 +5,20 @@
  *
  * Refusals (held, not the holder, not found) come back as values; the command line turns
  * them into errors.
+ *
+ * Every step is a look at the remote for this clone's blind-time record (lib/heartbeat/
+ * observe.ts, METHODOLOGY.md section 5): a transaction that fetched is a good look at the
+ * moment it decided, one that could not reach the remote (E_UNREACHABLE, E_AUTH) a failed
+ * one. Expiry is judged with the blind spans left out.
  */
-import { loadObservations, recordObservations, type SeenValue } from '../heartbeat/observe.js';
+import { isCoordError } from '../errors.js';
+import { loadObservations, noteLook, recordObservations, type SeenValue, type Sight } from '../heartbeat/observe.js';
 import type { RemoteSpec } from '../git/repo.js';
 import type { LocksFile } from '../schemas/types.gen.js';
 import { PATHS, schemaRefFor } from '../store/kinds.js';
-import { runTransaction, type TxState } from '../tx/transaction.js';
+import { runTransaction, type TxOutcome, type TxState } from '../tx/transaction.js';
 import { newToken } from '../util/ids.js';
-import type { Clock } from '../util/time.js';
+import { systemClock, type Clock } from '../util/time.js';
 import {
   acquireLock, breakLock, lockObservationKey, lockObservationValue, observeLocks, releaseLock, renewLock,
   type LockEntry, type LockRefusal, type LockTransition,
@@ -28,7 +34,13 @@ export interface LockOpOptions {
 }
 
 export type LockOpResult =
-  | { status: 'committed' | 'noop'; commit: string | null; entry: LockEntry | null; previous: LockEntry | null }
+  | {
+      status: 'committed' | 'noop'; commit: string | null; entry: LockEntry | null; previous: LockEntry | null;
+      /** Observer wall-clock ms at which the decision was taken (written, to the second, into the entry). */
+      now?: number;
+      /** The same moment on this process's monotonic clock (Clock.monotonic). */
+      decidedMono?: number;
+    }
   | { status: 'refused'; refusal: LockRefusal };
 
 /** An empty locks document (when the file is missing on main). */
@@ -42,36 +54,48 @@ interface Step {
   action: string;
   summary: (t: Extract<LockTransition, { ok: true }>) => string;
   trailers: Record<string, string>;
-  decide: (doc: LocksFile, state: TxState, now: number, table: Record<string, SeenValue>) => LockTransition;
+  decide: (doc: LocksFile, state: TxState, now: number, table: Record<string, SeenValue>, sight: Sight) => LockTransition;
 }
 
-async function runLockStep(o: LockOpOptions, name: string, step: Step): Promise<LockOpResult & { now?: number }> {
+async function runLockStep(o: LockOpOptions, name: string, step: Step): Promise<LockOpResult> {
+  const clock = o.clock ?? systemClock;
   const obs = await loadObservations(o.repoRoot);
   let table: Record<string, SeenValue> = {};
   let decidedAt = 0;
-  const out = await runTransaction({
-    repoRoot: o.repoRoot, actor: o.actor, action: step.action, paths: [PATHS.locks],
-    ...(o.remote ? { remote: o.remote } : {}), ...(o.clock ? { clock: o.clock } : {}),
-    mutate: (s, now) => {
-      table = structuredClone(obs.locks);
-      decidedAt = now;
-      const doc = locksOf(s);
-      const t = step.decide(doc, s, now, table);
-      if (!t.ok) return { kind: 'refuse', refusal: t.refusal };
-      if (t.doc === doc) return { kind: 'noop', result: t };
-      return { kind: 'commit', writes: new Map([[PATHS.locks, t.doc]]), summary: step.summary(t), trailers: { Lock: name, ...step.trailers }, result: t };
-    },
-  });
+  let decidedMono = 0;
+  let out: TxOutcome<Extract<LockTransition, { ok: true }>>;
+  try {
+    out = await runTransaction({
+      repoRoot: o.repoRoot, actor: o.actor, action: step.action, paths: [PATHS.locks],
+      ...(o.remote ? { remote: o.remote } : {}), ...(o.clock ? { clock: o.clock } : {}),
+      mutate: (s, now) => {
+        table = structuredClone(obs.locks);
+        decidedAt = now;
+        decidedMono = clock.monotonic();
+        const doc = locksOf(s);
+        // mutate runs only on a freshly fetched main: this is a good look at `now`.
+        const t = step.decide(doc, s, now, table, noteLook(obs.sight, true, now));
+        if (!t.ok) return { kind: 'refuse', refusal: t.refusal };
+        if (t.doc === doc) return { kind: 'noop', result: t };
+        return { kind: 'commit', writes: new Map([[PATHS.locks, t.doc]]), summary: step.summary(t), trailers: { Lock: name, ...step.trailers }, result: t };
+      },
+    });
+  } catch (err) {
+    // Could not see the remote: a failed look (the time until the next good one is blind).
+    if (isCoordError(err, 'E_UNREACHABLE', 'E_AUTH')) await recordObservations(o.repoRoot, { look: { ok: false, at: clock.now() } });
+    throw err;
+  }
   const key = lockObservationKey(name);
+  const look = { ok: true, at: decidedAt };
   if (out.status === 'refused') {
-    await recordObservations(o.repoRoot, { locks: table });
+    await recordObservations(o.repoRoot, { locks: table, look });
     return { status: 'refused', refusal: out.refusal };
   }
   const t = out.result;
   // Our own write: we saw it change at the moment we decided it.
   if (t.entry) table[key] = { value: lockObservationValue(t.entry), first_seen: decidedAt, source: 'observed' };
-  await recordObservations(o.repoRoot, { locks: table, ...(t.entry ? {} : { forgetLocks: [key] }) });
-  return { status: out.status === 'committed' ? 'committed' : 'noop', commit: out.status === 'committed' ? out.commit : null, entry: t.entry, previous: t.previous, now: decidedAt };
+  await recordObservations(o.repoRoot, { locks: table, look, ...(t.entry ? {} : { forgetLocks: [key] }) });
+  return { status: out.status === 'committed' ? 'committed' : 'noop', commit: out.status === 'committed' ? out.commit : null, entry: t.entry, previous: t.previous, now: decidedAt, decidedMono };
 }
 
 /**
@@ -85,7 +109,7 @@ export async function acquireLockTx(o: LockOpOptions & { name: string; ttlS?: nu
     action: 'lock.acquire',
     trailers: o.reason ? { Reason: o.reason } : {},
     summary: (t) => `${o.name} for ${t.entry?.ttl_s ?? '?'}s${t.previous ? ` (took over from ${t.previous.locked_by}: expired)` : ''}`,
-    decide: (doc, s, now, table) => acquireLock(doc, o.name, { actor: o.actor, token, ttlS: o.ttlS ?? s.policy.lease_ttl_s, now, ...(o.reason ? { reason: o.reason } : {}) }, observeLocks(table, doc, now, s.policy.clock_skew_s)),
+    decide: (doc, s, now, table, sight) => acquireLock(doc, o.name, { actor: o.actor, token, ttlS: o.ttlS ?? s.policy.lease_ttl_s, now, ...(o.reason ? { reason: o.reason } : {}) }, observeLocks(table, doc, now, s.policy.clock_skew_s, sight)),
   });
   if (r.status === 'committed' && r.entry) {
     await saveLockToken(o.repoRoot, { name: o.name, token, holder: o.actor, acquired_at: r.entry.locked_at, ttl_s: r.entry.ttl_s ?? 0 });
