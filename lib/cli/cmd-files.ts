@@ -51,7 +51,7 @@ export function fileCommands(y: Argv, run: Run): Argv {
       'schema-check coordination files; one line per problem: file: /json/pointer: reason',
       (c) => c
         .positional('files', { type: 'string', array: true, describe: 'files to check (default: all)' })
-        .option('staged', { type: 'boolean', default: false, describe: 'check the files staged in git, and refuse record loss against HEAD' })
+        .option('staged', { type: 'boolean', default: false, describe: 'check the files staged in git, and refuse record loss and job changes the state machine forbids (completed → queued, …) against HEAD, as the remote\'s pre-receive hook does' })
         .option('allow-removal', { type: 'boolean', default: false, describe: 'with --staged: allow jobs/messages to disappear (deliberate clean-up)' })
         .example('coord validate', 'check every coordination file')
         .example('coord validate coordination/jobs.json', 'check one file')

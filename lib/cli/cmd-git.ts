@@ -17,19 +17,22 @@ export function gitCommands(y: Argv, run: Run): Argv {
       'sync',
       'fetch, push queued builder-owned and local commits, fast-forward the working tree',
       (c) => c
-        .option('commit', { type: 'boolean', default: false, describe: 'validate and commit your edits to coordination files (merged by record with the remote; a file invalid on the remote is replaced by your valid version when you edited the broken version)' })
+        .option('commit', { type: 'boolean', default: false, describe: 'validate and commit your edits to coordination files (merged by record with the remote; a file invalid on the remote is replaced by your valid version when you edited the broken version). Refused, pushing nothing: another builder\'s build<N>/ files (2), invalid files, job changes the state machine forbids, credentials (3; COORD_ALLOW_SECRET=1 if not one), fields changed differently on the remote (4)' })
         .option('allow-removal', { type: 'boolean', default: false, describe: 'with --commit: allow jobs/messages to disappear without being archived (deliberate clean-up; also COORD_ALLOW_REMOVAL=1)' })
         .example('coord sync', 'catch up with the remote')
         .example('coord sync --commit', 'commit and push a hand edit of coordination/jobs.json')
-        .example('coord sync --commit --allow-removal', 'commit a deliberate removal of jobs or messages'),
+        .example('coord sync --commit --allow-removal', 'commit a deliberate removal of jobs or messages')
+        .example('COORD_ALLOW_SECRET=1 coord sync --commit', 'commit past a credential finding that is not a credential'),
       run(async (ctx, a) => {
         const allowRemoval = Boolean(a['allow-removal']) || /^(1|true|yes)$/i.test(ctx.io.env.COORD_ALLOW_REMOVAL ?? '');
+        const allowSecret = /^(1|true|yes)$/i.test(ctx.io.env.COORD_ALLOW_SECRET ?? '');
         if (a['allow-removal'] && !a.commit) throw new CoordError('E_USAGE', '--allow-removal needs --commit (it allows your edits to drop records)', { details: { argument: '--allow-removal' } });
         // The actor is needed only to commit edits; a folder that is no git clone is named first.
         const notGit = notAGitClone(ctx.repoRoot(), ctx.io.env);
         if (notGit) throw notGit;
-        const actor = a.commit ? ctx.actor() : (ctx.maybeIdentity()?.builder ?? null);
-        const r = await syncRepository({ repoRoot: ctx.repoRoot(), commit: Boolean(a.commit), actor, now: () => ctx.clock.now(), allowRemoval });
+        const builder = ctx.maybeIdentity()?.builder ?? null;
+        const actor = a.commit ? ctx.actor() : builder;
+        const r = await syncRepository({ repoRoot: ctx.repoRoot(), commit: Boolean(a.commit), actor, builder, now: () => ctx.clock.now(), allowRemoval, allowSecret });
         if (ctx.json) return printJson(ctx.io, { ok: true, ...r });
         for (const w of r.warnings) ctx.io.stderr(`warning: ${w}\n`);
         const lines: string[] = [];

@@ -7,6 +7,8 @@
  * (never a blind overwrite). A file that is invalid on the remote (pushed past the hooks)
  * can be repaired the same way: fast-forward to the broken version, fix the file until
  * `coord validate` passes, then `coord sync --commit` (see {@link commitRepairs}).
+ * The edits are checked first (./sync-edits.ts: ownership of `build<N>/`, validity, job
+ * transitions, credentials, edits that change nothing); a refused edit pushes nothing.
  */
 import { CoordError, type Issue } from '../errors.js';
 import { classifyPushFailure, classifyTransportFailure } from '../git/classify.js';
@@ -16,22 +18,37 @@ import {
 } from '../git/repo.js';
 import { git } from '../git/run.js';
 import { fastForwardWorkTree, recordLastLeft, type WorkTreeOutcome } from '../git/worktree.js';
+import { jobFileTransitionIssues } from '../jobs/transitions.js';
 import { mergeCoordinationFile } from '../merge/merge-records.js';
 import { checkCoordinationFile, type CheckContext } from '../store/check.js';
 import { contextFromConfigBytes } from '../store/context.js';
-import { readRepoFile, writeFileAtomic } from '../store/files.js';
+import { writeFileAtomic } from '../store/files.js';
 import { kindOfPath, PATHS } from '../store/kinds.js';
 import { lostRecords, recordsOf } from '../store/record-loss.js';
 import { backoffDelay, sleep } from '../tx/backoff.js';
 import { withLocalLock } from '../tx/local-lock.js';
 import { PENDING_REF, pendingCommits, replayOnto } from '../tx/pending.js';
 import { commitMessage, runTransaction } from '../tx/transaction.js';
+import {
+  conflictError, conflictIssues, loadSeenConflicts, planEdits, refuseUnfinishedMerge, saveSeenConflicts, wasShown,
+  type EditPlan, type SyncConflict,
+} from './sync-edits.js';
 
 export interface SyncOptions {
   repoRoot: string;
   /** Commit the person's edits to coordination files (`--commit`). */
   commit: boolean;
   actor: string | null;
+  /**
+   * This clone's builder identity (`build<N>`), null on a person's machine. With `commit`,
+   * edits under another builder's folder are refused (only builder N writes `build<N>/`).
+   */
+  builder?: string | null;
+  /**
+   * With `commit`: skip the credential scan of the edits (COORD_ALLOW_SECRET=1, as for the
+   * pre-commit hook). Default false: a finding refuses the edit (E_INVALID), nothing changes.
+   */
+  allowSecret?: boolean;
   now: () => number;
   remote?: RemoteSpec;
   /**
@@ -60,17 +77,6 @@ export interface SyncReport {
 
 const MERGEABLE = new Set(['jobs', 'messages', 'locks', 'schedules']);
 
-/** Coordination files changed in the working tree relative to HEAD (tracked or new). */
-async function editedCoordinationFiles(repoRoot: string): Promise<string[]> {
-  const r = await git(repoRoot, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
-  const out: string[] = [];
-  for (const entry of r.stdout.split('\0').filter(Boolean)) {
-    const file = entry.slice(3);
-    if (kindOfPath(file)) out.push(file);
-  }
-  return out;
-}
-
 async function pushLoop(repoRoot: string, spec: RemoteSpec, build: (base: string | null) => Promise<string | null>): Promise<string | null> {
   for (let attempt = 1; ; attempt++) {
     const base = await resolveCommit(repoRoot, trackingRef(spec));
@@ -93,8 +99,8 @@ async function pushLoop(repoRoot: string, spec: RemoteSpec, build: (base: string
   }
 }
 
-/** Validates the person's local commits (coordination files at HEAD, record loss vs the remote). */
-async function validateLocalCommits(repoRoot: string, upstream: string, head: string, now: number): Promise<void> {
+/** Validates the person's local commits (coordination files at HEAD; record loss and job transitions vs the remote). */
+async function validateLocalCommits(repoRoot: string, spec: RemoteSpec, upstream: string, head: string, now: number): Promise<void> {
   const diff = await git(repoRoot, ['diff', '--name-only', '-z', '--no-renames', upstream, head]);
   const files = diff.stdout.split('\0').filter((f) => f && kindOfPath(f));
   if (!files.length) return;
@@ -114,8 +120,13 @@ async function validateLocalCommits(repoRoot: string, upstream: string, head: st
     const r = checkCoordinationFile(f, b, ctx);
     issues.push(...r.issues.filter((i) => i.severity === 'error'));
     if (r.ok && (kind === 'jobs' || kind === 'messages')) issues.push(...lostRecords(kind, f, prevValue, r.value, new Set()));
+    // What the push changes on the remote (a git pull merge included) must follow the state machine.
+    if (r.ok && kind === 'jobs') issues.push(...jobFileTransitionIssues(f, [prevValue], r.value));
   }
-  if (issues.length) throw new CoordError('E_INVALID', 'your local commits contain invalid coordination files; fix them (git commit --amend) before coord sync pushes them', { issues });
+  if (issues.length) {
+    throw new CoordError('E_INVALID', `your local commits contain invalid coordination files or job changes; nothing was pushed: git reset --soft ${spec.remote}/${spec.branch} ` +
+      '(your changes stay, staged), correct them until coord validate --staged passes, commit, then coord sync', { issues });
+  }
 }
 
 /** Runs a sync. @throws CoordError E_UNREACHABLE (exit 6), E_INVALID, E_CONTENTION */
@@ -123,6 +134,12 @@ export async function syncRepository(opts: SyncOptions): Promise<SyncReport> {
   const spec = opts.remote ?? DEFAULT_REMOTE;
   const { repoRoot } = opts;
   const report: SyncReport = { pushed_pending: 0, pushed_local: 0, committed_files: [], commit: null, worktree: { moved: false, reason: 'not attempted' }, remote_head: null, repaired_files: [], warnings: [] };
+  await refuseUnfinishedMerge(repoRoot);
+  // Edits are judged before anything is pushed: a refused edit leaves the remote as it was.
+  const plan = opts.commit
+    ? await planEdits({ repoRoot, builder: opts.builder ?? null, allowSecret: opts.allowSecret ?? false, now: opts.now() })
+    : null;
+  if (plan) report.warnings.push(...plan.warnings);
   await withLocalLock(repoRoot, async () => {
     const ff = await fetchBranch(repoRoot, spec);
     if (ff) {
@@ -147,7 +164,7 @@ export async function syncRepository(opts: SyncOptions): Promise<SyncReport> {
         if (!upstreamOnHead) {
           throw new CoordError('E_CONTENTION', `local ${spec.branch} and ${spec.remote}/${spec.branch} have diverged; run git pull (the coord merge driver keeps the JSON valid), then coord sync`);
         }
-        await validateLocalCommits(repoRoot, upstream, head, opts.now());
+        await validateLocalCommits(repoRoot, spec, upstream, head, opts.now());
         const count = (await git(repoRoot, ['rev-list', '--count', `${upstream}..${head}`])).stdout.trim();
         const fail = await pushFastForward(repoRoot, spec, head);
         if (fail) {
@@ -160,36 +177,16 @@ export async function syncRepository(opts: SyncOptions): Promise<SyncReport> {
     }
   });
   // 3. The person's uncommitted edits (--commit), through the transaction engine.
-  if (opts.commit) await commitEdits(opts, spec, report);
+  if (plan?.files.length) await commitEdits(opts, spec, report, plan);
   const target = await resolveCommit(repoRoot, trackingRef(spec));
   report.remote_head = target;
   if (target) report.worktree = await fastForwardWorkTree(repoRoot, spec, target, true);
   return report;
 }
 
-async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncReport): Promise<void> {
+async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncReport, plan: EditPlan): Promise<void> {
   const { repoRoot } = opts;
-  const files = await editedCoordinationFiles(repoRoot);
-  if (!files.length) return;
-  const head = await resolveCommit(repoRoot, 'HEAD');
-  const baseBytes = head ? await readFilesAt(repoRoot, head, [PATHS.buildConfig, ...files]) : new Map<string, Buffer | null>();
-  const mineBytes = new Map<string, Buffer | null>();
-  for (const f of files) mineBytes.set(f, await readRepoFile(repoRoot, f));
-  const cfg = mineBytes.get(PATHS.buildConfig) ?? baseBytes.get(PATHS.buildConfig) ?? null;
-  const ctx = contextFromConfigBytes(cfg, opts.now());
-  const issues: Issue[] = [];
-  const mine = new Map<string, unknown>();
-  const base = new Map<string, unknown>();
-  for (const f of files) {
-    const b = mineBytes.get(f) ?? null;
-    if (b === null) { issues.push({ file: f, pointer: '', reason: 'deleting coordination files with coord sync --commit is not supported; use git rm and a commit', severity: 'error' }); continue; }
-    const r = checkCoordinationFile(f, b, ctx);
-    issues.push(...r.issues.filter((i) => i.severity === 'error'));
-    mine.set(f, r.value);
-    const bb = baseBytes.get(f) ?? null;
-    base.set(f, bb ? checkCoordinationFile(f, bb, ctx).value ?? null : null);
-  }
-  if (issues.length) throw new CoordError('E_INVALID', 'your edits are invalid; nothing was committed', { issues });
+  const { files, head, mineBytes, mine, base, ctx } = plan;
   // Files broken on the remote are replaced as a whole first (no record merge is possible
   // with an unparsable version); the other edits then go through the transaction engine.
   const repair = await commitRepairs(opts, spec, files, mineBytes, ctx, head);
@@ -205,12 +202,22 @@ async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncRepo
     return;
   }
   let removedIds: string[] = [];
+  // Conflicts shown by an earlier run with the same remote value are decided: the file
+  // holds the value the person wants (the merge kept it).
+  const seen = await loadSeenConflicts(repoRoot);
+  let shown: SyncConflict[] = [];
+  let broken: Issue[] = [];
+  let notes: string[] = [];
   const out = await runTransaction({
     repoRoot, actor: opts.actor ?? 'operator', action: 'edit.commit', paths: rest, remote: spec, updateWorkTree: false,
     ...(opts.allowRemoval ? { allowRemoval: true } : {}),
     mutate: (state) => {
       const writes = new Map<string, unknown>();
-      const conflicts: string[] = [];
+      const conflicts: SyncConflict[] = [];
+      const stale: string[] = [];
+      shown = [];
+      broken = [];
+      notes = [];
       for (const f of rest) {
         const kind = kindOfPath(f)!;
         const theirs = state.files.get(f) ?? null;
@@ -218,15 +225,25 @@ async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncRepo
         const m = mine.get(f);
         if (MERGEABLE.has(kind) && theirs !== null) {
           const res = mergeCoordinationFile(kind as 'jobs' | 'messages' | 'locks' | 'schedules', b, m, theirs);
-          if (res.conflicts.length) conflicts.push(...res.conflicts.map((c) => `${f}: ${c.pointer}: ${c.reason}`));
+          conflicts.push(...conflictIssues(f, res.merged, theirs, res.conflicts));
+          // Decisions of the merge worth knowing (a value of yours the state machine overrode).
+          notes.push(...res.notes.map((n) => `merged with the remote (ours: your edit, theirs: the remote): ${f}: ${n.pointer || '/'}: ${n.reason}`));
           writes.set(f, res.merged);
         } else if (theirs === null || JSON.stringify(theirs) === JSON.stringify(b) || JSON.stringify(theirs) === JSON.stringify(m)) {
           writes.set(f, m);
         } else {
-          conflicts.push(`${f}: changed on the remote since your checkout; run coord sync (without --commit) first, then redo the edit`);
+          stale.push(`${f}: changed on the remote since your checkout; run coord sync (without --commit) first, then redo the edit`);
         }
       }
-      if (conflicts.length) return { kind: 'refuse', refusal: { code: 'E_CONTENTION', message: `your edits conflict with the remote:\n  ${conflicts.join('\n  ')}` } };
+      if (stale.length) return { kind: 'refuse', refusal: { code: 'E_CONTENTION', message: `your edits conflict with the remote; nothing was committed:\n  ${stale.join('\n  ')}` } };
+      if (conflicts.some((c) => !wasShown(seen, c))) {
+        shown = conflicts;
+        return { kind: 'refuse', refusal: { code: 'E_CONTENTION', message: 'your edits conflict with the remote; nothing was committed' } };
+      }
+      // The state machine against the remote's version, as its pre-receive hook will judge
+      // the commit: a job may have moved on the remote since the edit's checkout.
+      for (const [f, v] of writes) if (kindOfPath(f) === 'jobs') broken.push(...jobFileTransitionIssues(f, [state.files.get(f) ?? null], v));
+      if (broken.length) return { kind: 'refuse', refusal: { code: 'E_INVALID', message: 'merged with the remote, your edits would break the job state machine; nothing was committed' } };
       // A deliberate removal (--allow-removal) names what went, in the commit and the report,
       // so `coord history` and `git log` show which records a clean-up dropped.
       const removed: string[] = [];
@@ -241,7 +258,27 @@ async function commitEdits(opts: SyncOptions, spec: RemoteSpec, report: SyncRepo
       return { kind: 'commit', writes, summary: rest.join(' '), result: [...writes.keys()], ...(trailers ? { trailers } : {}) };
     },
   });
-  if (out.status === 'refused') throw new CoordError(out.refusal.code, out.refusal.message);
+  if (out.status === 'refused') {
+    if (shown.length) {
+      await saveSeenConflicts(repoRoot, shown);
+      throw conflictError(shown);
+    }
+    if (broken.length) {
+      throw new CoordError('E_INVALID',
+        'merged with the remote, your edits would break the job state machine: these jobs changed on the remote since your checkout (below: file: /json/pointer: reason); ' +
+        `nothing was committed: drop the edit (git checkout -- ${rest.join(' ')}), run coord sync, then redo it on the current version`,
+        { issues: broken });
+    }
+    throw new CoordError(out.refusal.code, out.refusal.message);
+  }
+  await saveSeenConflicts(repoRoot, []);
+  report.warnings.push(...notes);
+  if (out.status === 'noop') {
+    // Merged with the remote the edit changes nothing there. The file is left as it is: the
+    // remote may hold the edit already, or its newer state may have won (the notes say).
+    report.warnings.push(`${rest.join(', ')}: merged with the remote, your edit changes nothing there; nothing to commit ` +
+      `(git checkout -- ${rest.join(' ')}, then coord sync, to catch up)`);
+  }
   if (out.status !== 'committed') {
     if (repair) await adoptCommit(repoRoot, spec, head, repair.commit, files);
     return;

@@ -1,6 +1,8 @@
 /**
  * `coord validate [FILE…] [--staged] [--allow-removal]`: every coordination file (or the
  * given ones, or those staged in git), one issue per problem (DESIGN.md section 9).
+ * Without `--staged` each file is judged alone; `--staged` also compares with HEAD (record
+ * loss, job transitions), since those rules are about a change, not a file.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { readRepoFile, repoRelative } from '../store/files.js';
 import { BUILDER_DIR_RE, kindOfPath, PATHS } from '../store/kinds.js';
 import { lostRecords, recordsOf } from '../store/record-loss.js';
 import { closestKey } from '../store/semantics.js';
+import { jobFileTransitionIssues } from '../jobs/transitions.js';
 import { notAGitClone } from '../config/repo.js';
 
 export interface FileReport {
@@ -109,7 +112,11 @@ async function showBytes(repoRoot: string, spec: string): Promise<Buffer | null>
   return gitBytes(repoRoot, ['cat-file', 'blob', spec], { allowFailure: true });
 }
 
-/** Staged mode: judge the index, and compare with HEAD for record loss. */
+/**
+ * Staged mode: judge the index, and compare with HEAD for record loss and for the job
+ * state machine (the checks the remote's pre-receive hook makes, so a hosted remote
+ * without that hook is protected by the pre-commit hook and CI too).
+ */
 async function checkStaged(opts: ValidateOptions): Promise<FileReport[]> {
   const { repoRoot } = opts;
   const diff = await git(repoRoot, ['diff', '--cached', '--name-status', '--no-renames', '-z'], { allowFailure: true });
@@ -123,6 +130,8 @@ async function checkStaged(opts: ValidateOptions): Promise<FileReport[]> {
   const coord = changed.filter((c) => kindOfPath(c.file));
   if (!coord.length) return [];
   const ctx = contextFromConfigBytes(await showBytes(repoRoot, `:${PATHS.buildConfig}`), opts.now);
+  const merging = await git(repoRoot, ['rev-parse', '-q', '--verify', 'MERGE_HEAD^{commit}'], { allowFailure: true });
+  const mergeHead = merging.exitCode === 0 ? merging.stdout.trim() : null;
   const reports: FileReport[] = [];
   let archived: Set<string> | null = null;
   const archivedIds = async (): Promise<Set<string>> => {
@@ -161,6 +170,16 @@ async function checkStaged(opts: ValidateOptions): Promise<FileReport[]> {
     if (r.ok && !opts.allowRemoval && (kind === 'jobs' || kind === 'messages')) {
       const lost = lostRecords(kind, file, beforeValue, r.value, new Set());
       if (lost.length) issues.push(...lostRecords(kind, file, beforeValue, r.value, await archivedIds()));
+    }
+    // The job state machine, as the remote's pre-receive hook checks it (lib/jobs/transitions.ts).
+    // While a merge is being concluded each job may come from either side.
+    if (r.ok && kind === 'jobs') {
+      const parents: unknown[] = [beforeValue];
+      if (mergeHead) {
+        const theirs = await showBytes(repoRoot, `${mergeHead}:${file}`);
+        parents.push(theirs ? checkCoordinationFile(file, theirs, ctx).value ?? null : null);
+      }
+      issues.push(...jobFileTransitionIssues(file, parents, r.value));
     }
     reports.push(report(file, issues, r.legacy));
   }

@@ -9,6 +9,7 @@
  * credential-shaped line (a test fixture) can still be edited without tripping the hook on
  * what was there before. The staged blob is scanned whole, so multi-line secrets (a key
  * block) are still recognised; a finding's line decides whether it is new.
+ * {@link scanEditedSecrets} applies the same rule to `coord sync --commit`'s edits.
  */
 import { git, gitBytes } from '../git/run.js';
 import { scanSecrets, type SecretFinding } from '../messages/secrets.js';
@@ -96,6 +97,34 @@ export async function scanStagedSecrets(repoRoot: string, maxBytes = MAX_SCAN_BY
     const fresh = addedLines(diff.stdout);
     for (const f of found) {
       if (fresh.has(f.line)) res.findings.push({ file, kind: f.kind, rule: f.rule, line: f.line, column: f.column });
+    }
+  }
+  return res;
+}
+
+/**
+ * Credentials in edited files that are not staged (`coord sync --commit` commits the
+ * working tree's coordination files through the transaction engine, where no hook runs):
+ * the same scanner and the same rule as the pre-commit hook — only findings on lines that
+ * differ from `base` count (every line of a file `base` does not hold).
+ * @param base the commit the edits are based on (HEAD), or null for none
+ * @param edits repository-relative path → the working tree's bytes
+ */
+export async function scanEditedSecrets(repoRoot: string, base: string | null, edits: ReadonlyMap<string, Buffer>, maxBytes = MAX_SCAN_BYTES): Promise<StagedScan> {
+  const res: StagedScan = { findings: [], skipped: [], scanned: 0 };
+  for (const [file, bytes] of edits) {
+    if (bytes.length > maxBytes) { res.skipped.push({ file, reason: `larger than ${maxBytes} bytes` }); continue; }
+    if (bytes.includes(0)) { res.skipped.push({ file, reason: 'binary' }); continue; }
+    res.scanned++;
+    const found = await scanSecrets({ [file]: bytes.toString('utf8') });
+    if (!found.length) continue;
+    const tracked = base !== null && (await git(repoRoot, ['cat-file', '-e', `${base}:${file}`], { allowFailure: true })).exitCode === 0;
+    // `git diff <commit> -- path` compares that commit with the working tree's file.
+    const fresh = tracked
+      ? addedLines((await git(repoRoot, ['diff', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', base, '--', `:(literal)${file}`])).stdout)
+      : null;
+    for (const f of found) {
+      if (!fresh || fresh.has(f.line)) res.findings.push({ file, kind: f.kind, rule: f.rule, line: f.line, column: f.column });
     }
   }
   return res;

@@ -145,7 +145,22 @@ async function loadLinter(): Promise<Lint> {
 }
 
 /**
- * Scans text for credentials.
+ * `text` with JSON string escapes undone in place, every offset kept (pure): `\"` becomes
+ * ` "`, `\\` ` \`, `\/` ` /`, and `\n`, `\r`, `\t`, `\b`, `\f` two spaces; `\uXXXX`
+ * stays. Inside a JSON file a message body `db password = "hunter2…"` is stored as
+ * `password = \"hunter2…\"`, which no quote-aware pattern matches, and `\npassword=…`
+ * hides the key behind the `n` of the escape. Lines and columns of the result are those of
+ * `text`, so a finding in it points at the same place in the file.
+ */
+export function unescapeInPlace(text: string): string {
+  return text.replace(/\\(["\\/bfnrt])/g, (_m, c: string) => (c === '"' || c === '\\' || c === '/' ? ` ${c}` : '  '));
+}
+
+/**
+ * Scans text for credentials. Text holding a backslash is scanned a second time with
+ * JSON escapes undone ({@link unescapeInPlace}), so a credential inside a JSON string
+ * value is found as it would be in the decoded text (the pre-commit hook and
+ * `coord sync --commit` scan coordination files as stored).
  * @param fields field name → text (`body`, `subject`)
  * @returns findings in text order; a finding of our own patterns that overlaps one of the
  *   preset's is dropped (the preset names it more precisely)
@@ -157,6 +172,12 @@ export async function scanSecrets(fields: Record<string, string>): Promise<Secre
   for (const [field, text] of Object.entries(fields)) {
     if (!text) continue;
     const raw = await lint(text);
+    if (text.includes('\\')) {
+      // Same offsets: a decoded finding that overlaps one of the same kind is the same one.
+      for (const d of await lint(unescapeInPlace(text))) {
+        if (!raw.some((r) => r.kind === d.kind && r.start < d.end && d.start < r.end)) raw.push(d);
+      }
+    }
     const preset = raw.filter((r) => !r.pattern);
     const kept = raw.filter((r) => !r.pattern || !preset.some((p) => p.start < r.end && r.start < p.end));
     kept.sort((a, b) => a.start - b.start || a.end - b.end);

@@ -8,11 +8,11 @@
 import { type Issue, formatIssue } from '../errors.js';
 import { git } from '../git/run.js';
 import { readFilesAt } from '../git/repo.js';
-import { jobTransitionIssues } from '../jobs/transitions.js';
+import { jobFileTransitionIssues } from '../jobs/transitions.js';
 import { checkCoordinationFile } from '../store/check.js';
 import { contextFromConfigBytes } from '../store/context.js';
 import { kindOfPath, PATHS } from '../store/kinds.js';
-import { lostRecords, recordsOf } from '../store/record-loss.js';
+import { lostRecords } from '../store/record-loss.js';
 
 const ZERO = /^0+$/;
 
@@ -68,16 +68,43 @@ export async function commitIssues(repo: string, commit: string, now: number): P
     const prev = prevBytes ? checkCoordinationFile(f, prevBytes, ctx).value ?? null : null;
     const next = values.has(f) ? values.get(f) : null;
     issues.push(...lostRecords(kind, f, prev, next, archived));
-    if (kind === 'jobs' && prev && next) issues.push(...jobTransitionIssues(f, recordsOf('jobs', prev), recordsOf('jobs', next)));
+    if (kind === 'jobs') {
+      // A merge commit (git pull) takes each job from either side: judged against every parent.
+      const others: unknown[] = [];
+      for (const p of parents.slice(1)) {
+        const b = (await readFilesAt(repo, p, [f])).get(f) ?? null;
+        others.push(b ? checkCoordinationFile(f, b, ctx).value ?? null : null);
+      }
+      issues.push(...jobFileTransitionIssues(f, [prev, ...others], next));
+    }
   }
   return issues;
 }
 
 /**
+ * The closing lines of a refused push. `coord validate` alone judges files one at a time,
+ * so it cannot show record loss or a broken job transition; `coord validate --staged`
+ * compares the index with HEAD and shows every one of these problems (as the pre-commit
+ * hook and `coord sync --commit` do before anything is pushed).
+ */
+export function pushRefusedAdvice(branch: string, commitsRefused: boolean): string[] {
+  const out = ['coord: push refused; the remote is unchanged (each line above names what to do)'];
+  if (commitsRefused) {
+    out.push(`coord: to fix your commits: git reset --soft origin/${branch} (your changes stay, staged), correct the files until coord validate --staged passes, then commit and push again`);
+  }
+  return out;
+}
+
+/**
  * Checks a push. @returns the lines to print; empty when the push may proceed
+ *
+ * Not checked here: who writes `build<N>/`. A push carries no builder identity (commit
+ * authors and `Coord-Actor` trailers are free text), so that rule is kept on the client,
+ * by `coord sync --commit` (METHODOLOGY.md section 3).
  */
 export async function checkPush(repo: string, updates: RefUpdate[], branch: string, now: number): Promise<string[]> {
   const out: string[] = [];
+  let commitsRefused = false;
   for (const u of updates) {
     if (ZERO.test(u.new)) {
       if (u.ref === `refs/heads/${branch}`) out.push(`coord: deleting ${u.ref} is not allowed`);
@@ -87,7 +114,10 @@ export async function checkPush(repo: string, updates: RefUpdate[], branch: stri
       const range = ZERO.test(u.old) ? [u.new] : [`${u.old}..${u.new}`];
       const commits = (await git(repo, ['rev-list', '--reverse', '--first-parent', ...range])).stdout.split('\n').filter(Boolean);
       for (const c of commits) {
-        for (const i of await commitIssues(repo, c, now)) out.push(`coord: ${c.slice(0, 12)}: ${formatIssue(i)}`);
+        for (const i of await commitIssues(repo, c, now)) {
+          out.push(`coord: ${c.slice(0, 12)}: ${formatIssue(i)}`);
+          commitsRefused = true;
+        }
       }
     } else if (u.ref.startsWith('refs/coord/heartbeats/')) {
       const builder = u.ref.split('/').pop() ?? '';
@@ -98,6 +128,6 @@ export async function checkPush(repo: string, updates: RefUpdate[], branch: stri
       for (const i of r.issues.filter((x) => x.severity === 'error')) out.push(`coord: ${u.ref}: ${formatIssue(i)}`);
     }
   }
-  if (out.length) out.push('coord: push refused: fix the files (coord validate) and push again');
+  if (out.length) out.push(...pushRefusedAdvice(branch, commitsRefused));
   return out;
 }

@@ -71,10 +71,10 @@ describe('repairing a file pushed invalid past the hooks', () => {
     gitSync(b2, ['push', '-q', '--no-verify', 'origin', 'main']);
     const broken = originHead(fleet.origin);
 
-    // build1 edits on top of an older, valid version: refused with exact steps.
+    // build1 edits on top of an older, valid version: refused with exact steps. (The edit
+    // must change a record: one that changes none is only a warning, see sync-commit-checks.)
     const mine = readJobs(b1);
-    writeJobs(b1, { ...mine, paused: null });
-    writeFileSync(path.join(b1, JOBS), readFileSync(path.join(b1, JOBS), 'utf8') + '\n');
+    writeJobs(b1, { ...mine, paused: { by: 'build1', at: '2026-01-01T00:00:00Z' } });
     const behind = await coord(b1, ['sync', '--commit']);
     expect(behind.exitCode).toBe(3);
     expect(behind.stderr).toContain('run coord sync (fast-forward to the broken version), fix the file until coord validate passes, then coord sync --commit');
