@@ -16,10 +16,10 @@ export function daemonCommands(y: Argv, run: Run): Argv {
       'daemon',
       'run this machine as a builder: heartbeat, claim, run and report jobs',
       (c) => c
-        .option('once', { type: 'boolean', default: false, describe: 'one cycle: beat, claim up to capacity, run those jobs, report, exit' })
+        .option('once', { type: 'boolean', default: false, describe: 'run until nothing is left that it can claim: beat, claim up to capacity, run and report, claim again while jobs it may run remain queued; then exit (tests, scripts)' })
         .option('poll-interval', { type: 'number', describe: 'seconds between claim checks (default: min(5, heartbeat interval))' })
         .example('coord daemon', 'run until SIGTERM (systemd runs it so)')
-        .example('coord --builder build2 daemon --once', 'one cycle as build2')
+        .example('coord --builder build2 daemon --once', 'as build2: run what it can claim now, then exit')
         .epilogue('One daemon per builder on a machine: a second one (same clone, or another clone of the same coordination repository) exits 4 naming the running one. Its lock is a folder in $TMPDIR/build-coord-<uid>/ (default /tmp); a lock left by a dead daemon is taken over at once.'),
       run(async (ctx, a) => {
         const id = await ctx.builderIdentity();
@@ -50,7 +50,8 @@ export function daemonCommands(y: Argv, run: Run): Argv {
         const id = await ctx.builderIdentity();
         const d = new Daemon({ repoRoot: ctx.repoRoot(), builder: id.builder, clock: ctx.clock, version: VERSION, log: (line) => ctx.io.stderr(line + '\n') });
         const r = await d.heartbeatOnce();
-        if (ctx.json) return printJson(ctx.io, { ok: true, builder: id.builder, ...r });
+        // snake_case like every other --json document (the daemon's result is camelCase).
+        if (ctx.json) return printJson(ctx.io, { ok: true, builder: id.builder, published: r.published, status_written: r.statusWritten, daemon_alive: r.daemonAlive });
         printLines(ctx.io, `${id.builder}: heartbeat ${r.published ? 'published' : 'not published (remote unreachable?)'}${r.statusWritten ? ', status updated on main' : ''}${r.daemonAlive ? ' (daemon running: it owns the status)' : ''}`);
         if (!r.published) process.exitCode = 6;
       }),

@@ -220,17 +220,19 @@ async function serve(ctx: CommandContext, args: DashboardArgs): Promise<void> {
     if (code === 'EADDRNOTAVAIL') throw usage(`--host ${s.host}: not an address of this machine`);
     throw err;
   }
+  // Serve until interrupted; close cleanly so the exit code is 0. The handlers go in before
+  // the URL is printed: whoever acts on that line may stop the server at once.
+  const interrupted = new Promise<void>((resolve) => {
+    const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   if (ctx.json) printJson(ctx.io, { ok: true, url: server.url, host: server.host, port: server.port, refresh_s: s.refreshMs / 1000 });
   else {
     if (!isLoopbackHost(s.host)) ctx.io.stderr(`warning: listening on ${s.host}: anyone who can reach this address can read the fleet page (it is read-only)\n`);
     printLines(ctx.io, `dashboard: serving ${server.url} (read-only; refreshed from git every ${s.refreshMs / 1000} s; Ctrl-C stops)`);
   }
-  // Serve until interrupted; close cleanly so the exit code is 0.
-  await new Promise<void>((resolve) => {
-    const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await interrupted;
   await server.close();
 }
 

@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 import { normalizeBuilderId } from '../config/identity.js';
 import { CoordError } from '../errors.js';
 import { readFleet } from '../ops/fleet-read.js';
-import { parseDurationFlag, parseStatuses, parseWholeNumber } from '../ops/input.js';
+import { checkBuilderFilter, onlyOnce, parseDurationFlag, parseStatuses, parseWholeNumber } from '../ops/input.js';
 import { explainQueued } from '../ops/job-explain.js';
 import { findJobs, readJobLog, resolveJobIds } from '../ops/job-find.js';
 import { addJobTx, cancelJobsTx, retryJobsTx } from '../ops/job-tx.js';
@@ -47,8 +47,9 @@ async function fullJobIds(ctx: CommandContext, typed: string[]): Promise<string[
 
 /** Follows `ids` to the end; exit 0 only when all completed. */
 async function waitAndReport(ctx: CommandContext, ids: string[], a: Record<string, unknown>): Promise<void> {
-  const timeoutS = a.timeout === undefined ? null : parseDurationFlag(a.timeout, '--timeout', 1, 31 * 86400);
-  const intervalMs = parseDurationFlag(a.interval ?? '2', '--interval', 1, 3600) * 1000;
+  const timeoutRaw = onlyOnce(a.timeout, '--timeout');
+  const timeoutS = timeoutRaw === undefined ? null : parseDurationFlag(timeoutRaw, '--timeout', 1, 31 * 86400);
+  const intervalMs = parseDurationFlag(onlyOnce(a.interval, '--interval') ?? '2', '--interval', 1, 3600) * 1000;
   const progress = ctx.io.isTTY && !ctx.json;
   const r = await waitForJobs(ctx.repoRoot(), ids, {
     timeoutS, intervalMs, clock: ctx.clock,
@@ -130,29 +131,38 @@ export function jobCommands(y: Argv, run: Run): Argv {
         .example('coord jobs list --assigned-to build2 --status failed --archived', 'everything that failed on build2'),
       run(async (ctx, a) => {
         const statuses = parseStatuses(stringList(a.status));
-        const limit = parseWholeNumber(a.limit, '--limit', 1, 10_000);
+        const limit = parseWholeNumber(onlyOnce(a.limit, '--limit'), '--limit', 1, 10_000);
+        const assignedRaw = onlyOnce(a['assigned-to'], '--assigned-to'), typeRaw = onlyOnce(a.type, '--type');
+        const assignedTo = assignedRaw === undefined ? null : assignedToFilter(argText(assignedRaw));
         const now = ctx.clock.now();
         const s = await readSnapshot(ctx.repoRoot(), [PATHS.jobs], { now });
         requireValid(s, [PATHS.jobs]);
-        warn(ctx, s.warnings);
         const hot = jobRecords(jobsDoc(s));
-        const archived = a.archived ? await readArchivedJobs(ctx.repoRoot(), s.commit, now) : [];
-        const assignedTo = a['assigned-to'] === undefined ? null : assignedToFilter(argText(a['assigned-to']));
-        if (assignedTo && s.config?.builders && !(assignedTo in s.config.builders)) {
-          warn(ctx, [`--assigned-to ${assignedTo}: not a configured builder (shared/build_config.json has ${Object.keys(s.config.builders).join(', ')}); only jobs it ran before show`]);
+        const configured = Object.keys(s.config?.builders ?? {});
+        const unconfigured = assignedTo !== null && configured.length > 0 && !configured.includes(assignedTo);
+        // An unconfigured builder is looked up in the archive too: a typo (build9) is exit 5,
+        // a builder removed from the config still lists what it ran.
+        const archived = a.archived || unconfigured ? await readArchivedJobs(ctx.repoRoot(), s.commit, now) : [];
+        const warnings = [...s.warnings];
+        if (assignedTo) {
+          const named = [...hot, ...archived].some((j) => matchesFilter(j, { builder: assignedTo }));
+          const w = checkBuilderFilter(assignedTo, '--assigned-to', configured, named, 'no job in the queue or the archive');
+          if (w) warnings.push(w);
         }
-        const filter = { statuses, ...(assignedTo ? { builder: assignedTo } : {}), ...(a.type ? { type: argText(a.type) } : {}) };
-        const all = [...hot.map((j) => ({ j, archived: false })), ...archived.map((j) => ({ j, archived: true }))]
+        warn(ctx, warnings);
+        const shownArchived = a.archived ? archived : [];
+        const filter = { statuses, ...(assignedTo ? { builder: assignedTo } : {}), ...(typeRaw ? { type: argText(typeRaw) } : {}) };
+        const all = [...hot.map((j) => ({ j, archived: false })), ...shownArchived.map((j) => ({ j, archived: true }))]
           .filter((x) => matchesFilter(x.j, filter)).sort((x, y) => listingOrder(x.j, y.j));
-        const places = queuePlaces(hot, s.config, now, [...hot, ...archived]);
+        const places = queuePlaces(hot, s.config, now, [...hot, ...archived], jobsDoc(s));
         const shown = all.slice(0, limit);
         const rows = shown.map(({ j, archived: arch }) => ({
           id: j.id, type: j.type, priority: j.priority, status: j.status, builder: j.assigned_to ?? j.history.at(-1)?.builder ?? null,
           attempt: j.attempt, created_at: j.created_at, age_s: Math.max(0, Math.round((now - (parseTimestamp(j.created_at) ?? now)) / 1000)),
           duration_s: jobDurationS(j, now), queue_position: places.get(j.id)?.position ?? null,
-          estimated_wait_s: places.get(j.id)?.estimated_wait_s ?? null, archived: arch,
+          estimated_wait_s: places.get(j.id)?.estimated_wait_s ?? null, wait_reason: places.get(j.id)?.wait_reason ?? null, archived: arch,
         }));
-        if (ctx.json) return printJson(ctx.io, { ok: true, commit: s.commit, fresh: s.fresh, warnings: s.warnings, total: all.length, shown: rows.length, paused: jobsDoc(s).paused ?? null, jobs: rows });
+        if (ctx.json) return printJson(ctx.io, { ok: true, commit: s.commit, fresh: s.fresh, warnings, total: all.length, shown: rows.length, paused: jobsDoc(s).paused ?? null, jobs: rows });
         if (!rows.length) return printLines(ctx.io, 'no jobs match');
         printLines(ctx.io, jobListTable(rows));
         if (all.length > rows.length) ctx.io.stderr(`… ${all.length - rows.length} more (--limit ${all.length} shows all)\n`);
@@ -171,7 +181,7 @@ export function jobCommands(y: Argv, run: Run): Argv {
         warn(ctx, fleet.snapshot.warnings);
         const { job, archived } = (await findJobs(ctx.repoRoot(), fleet.snapshot, [typed], now)).get(typed)!;
         const hot = jobRecords(fleet.input.jobs);
-        const place = queuePlaces(hot, fleet.input.config, now).get(job.id) ?? null;
+        const place = queuePlaces(hot, fleet.input.config, now, hot, fleet.input.jobs).get(job.id) ?? null;
         const why = job.status === 'queued' ? explainQueued(job, fleet.input, (place?.position ?? 1) - 1) : null;
         const log = await readJobLog(ctx.repoRoot(), fleet.snapshot, job);
         const doc = {

@@ -5,11 +5,13 @@
  */
 import type { Argv } from 'yargs';
 import { normalizeBuilderId } from '../config/identity.js';
+import { describeGrounding } from '../jobs/model.js';
 import { CoordError } from '../errors.js';
 import { DEFAULT_REMOTE, fetchBranch, trackingRef } from '../git/repo.js';
 import { collectFleetStatus, readFleet } from '../ops/fleet-read.js';
-import { readHistory } from '../ops/history.js';
-import { parseDurationFlag, parseSince, parseText, parseTimeInput, parseWholeNumber } from '../ops/input.js';
+import { ACTION_FAMILIES, isKnownAction, KNOWN_ACTIONS, readHistory } from '../ops/history.js';
+import { closestKey } from '../store/semantics.js';
+import { checkBuilderFilter, onlyOnce, parseDurationFlag, parseSince, parseText, parseTimeInput, parseWholeNumber, timestampOf } from '../ops/input.js';
 import { groundBuilderTx, pauseQueueTx, resumeQueueTx, ungroundBuilderTx } from '../ops/job-tx.js';
 import { fleetStatus, queueTotals } from '../ops/fleet-status.js';
 import { jobsDoc, readSnapshot, requireValid } from '../ops/snapshot.js';
@@ -26,10 +28,28 @@ import { directExitCode, renderDirectViews, statusDirectViews } from './direct-r
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * `builder ground --until`: a time still to come. A past one would write an entry that is
+ * expired on arrival — accepted before, it left status showing the builder grounded while
+ * it claimed jobs (third trial).
+ * @returns epoch ms
+ * @throws CoordError E_USAGE for a time that does not parse or has passed
+ */
+function futureTime(raw: unknown, now: number): number {
+  const t = parseTimeInput(raw, '--until', now);
+  if (t <= now) throw new CoordError('E_USAGE', `--until ${JSON.stringify(argText(raw))}: ${timestampOf(t)} has passed (now ${timestampOf(now)}); give a future time, or --for DURATION`, { details: { argument: '--until' } });
+  return t;
+}
+
 function builderArg(raw: unknown): string {
   const b = normalizeBuilderId(argText(raw));
   if (!b) throw new CoordError('E_USAGE', `${JSON.stringify(argText(raw))} is not a builder id (build<N> or N)`);
   return b;
+}
+
+/** What `history --action` takes, for its usage errors. */
+function actionChoices(): string {
+  return `give a family (${ACTION_FAMILIES.join(', ')}) or an action (${KNOWN_ACTIONS.join(', ')})`;
 }
 
 async function showStatus(ctx: CommandContext, direct = false): Promise<void> {
@@ -52,16 +72,22 @@ export function opsCommands(y: Argv, run: Run): Argv {
     'the fleet at a glance: health, heartbeat age, job, load per builder; queue, locks, unread messages',
     (c) => c
       .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'redraw every --interval seconds until interrupted' })
-      .option('interval', { type: 'string', default: '5', describe: 'with --watch: seconds between redraws' })
+      .option('interval', { type: 'string', describe: 'with --watch: seconds between redraws (default 5)' })
       .option('count', { type: 'string', describe: 'with --watch: stop after N redraws' })
       .option('direct', { type: 'boolean', default: false, describe: 'also read every builder with ssh settings directly over ssh (DESIGN.md section 8); exit 6 when a read fails' })
       .example('coord status', 'one look')
       .example('coord status --watch --interval 10', 'keep it on screen'),
     run(async (ctx, a) => {
-      if (!a.watch) return showStatus(ctx, Boolean(a.direct));
+      const intervalRaw = onlyOnce(a.interval, '--interval'), countRaw = onlyOnce(a.count, '--count');
+      if (!a.watch) {
+        // Without --watch these would be ignored: refused, like dashboard --port without --serve.
+        const stray = intervalRaw !== undefined ? '--interval' : countRaw !== undefined ? '--count' : null;
+        if (stray) throw new CoordError('E_USAGE', `${stray} needs --watch (it paces the redraws); add --watch, or drop ${stray}`, { details: { argument: stray } });
+        return showStatus(ctx, Boolean(a.direct));
+      }
       if (ctx.json) throw new CoordError('E_USAGE', '--watch redraws a screen; with --json run coord status once per poll instead');
-      const intervalMs = parseDurationFlag(a.interval, '--interval', 1, 3600) * 1000;
-      const count = a.count === undefined ? Infinity : parseWholeNumber(a.count, '--count', 1, 1_000_000);
+      const intervalMs = parseDurationFlag(intervalRaw ?? '5', '--interval', 1, 3600) * 1000;
+      const count = countRaw === undefined ? Infinity : parseWholeNumber(countRaw, '--count', 1, 1_000_000);
       for (let i = 0; i < count; i++) {
         if (ctx.io.isTTY) ctx.io.stdout('\x1b[H\x1b[2J');
         else if (i > 0) ctx.io.stdout('\n');
@@ -85,16 +111,39 @@ export function opsCommands(y: Argv, run: Run): Argv {
       .example('coord history --about build2 --since 1d', 'what build2 did today'),
     run(async (ctx, a) => {
       const now = ctx.clock.now();
-      const limit = parseWholeNumber(a.limit, '--limit', 1, 100_000);
+      const limit = parseWholeNumber(onlyOnce(a.limit, '--limit'), '--limit', 1, 100_000);
+      const [jobRaw, aboutRaw, actionRaw, sinceRaw] = [onlyOnce(a.job, '--job'), onlyOnce(a.about, '--about'), onlyOnce(a.action, '--action'), onlyOnce(a.since, '--since')];
+      // build2 or 2; any other name is an actor (a person, `$USER`) and is not checked.
+      const aboutText = aboutRaw === undefined ? null : argText(aboutRaw).trim();
+      if (aboutText === '') throw new CoordError('E_USAGE', '--about needs a builder (build2 or 2) or an actor name', { details: { argument: '--about' } });
+      const aboutBuilder = aboutText === null ? null : normalizeBuilderId(aboutText);
+      const about = aboutBuilder ?? aboutText;
+      const action = actionRaw === undefined ? null : argText(actionRaw).trim();
+      if (action === '') throw new CoordError('E_USAGE', `--action needs a value: ${actionChoices()}`, { details: { argument: '--action' } });
       const filter = {
-        ...(a.job ? { job: argText(a.job) } : {}),
-        ...(a.about ? { builder: normalizeBuilderId(argText(a.about)) ?? argText(a.about) } : {}),
-        ...(a.action ? { action: argText(a.action) } : {}),
-        ...(a.since !== undefined ? { since: parseSince(a.since, now) } : {}),
+        ...(jobRaw ? { job: argText(jobRaw) } : {}),
+        ...(about ? { builder: about } : {}),
+        ...(action ? { action } : {}),
+        ...(sinceRaw !== undefined ? { since: parseSince(sinceRaw, now) } : {}),
       };
       const fail = await fetchBranch(ctx.repoRoot(), DEFAULT_REMOTE);
       const warnings = fail ? [`remote ${DEFAULT_REMOTE.remote} not reachable; history as of the last fetch`] : [];
       const h = await readHistory(ctx.repoRoot(), trackingRef(DEFAULT_REMOTE), filter, limit);
+      // An action nobody knows that matched nothing is a typo (`--action nosuch`), not an empty
+      // history; one that matched commits (a newer tool's action) is shown as it is.
+      if (action && !h.entries.length && !isKnownAction(action)) {
+        const near = closestKey(action, [...ACTION_FAMILIES, ...KNOWN_ACTIONS]);
+        throw new CoordError('E_USAGE', `--action ${JSON.stringify(action)}: no such action${near ? ` (did you mean ${near}?)` : ''}; ${actionChoices()}`, { details: { argument: '--action', families: ACTION_FAMILIES, actions: KNOWN_ACTIONS } });
+      }
+      if (aboutBuilder) {
+        // Like builder ground build9: a builder neither configured nor named by any commit is a
+        // typo (exit 5); a builder since removed from the config still has its history.
+        const configured = Object.keys((await readSnapshot(ctx.repoRoot(), [], { now, noFetch: true })).config?.builders ?? {});
+        // Named at all: by these entries, else by any commit (the other filters may hide it).
+        const named = h.entries.length > 0 || (!configured.includes(aboutBuilder) && (await readHistory(ctx.repoRoot(), trackingRef(DEFAULT_REMOTE), { builder: aboutBuilder }, 1)).entries.length > 0);
+        const w = checkBuilderFilter(aboutBuilder, '--about', configured, named, 'no commit in the history');
+        if (w) warnings.push(w);
+      }
       if (ctx.json) return printJson(ctx.io, { ok: true, warnings, more: h.more, entries: h.entries });
       warn(ctx, warnings);
       if (!h.entries.length) return printLines(ctx.io, 'no matching history');
@@ -147,19 +196,26 @@ export function opsCommands(y: Argv, run: Run): Argv {
       'stop a builder from claiming jobs until ungrounded (or --until / --for)',
       (c) => c.positional('id', { type: 'string', demandOption: true, describe: 'builder (build2 or 2)' })
         .option('reason', { type: 'string', describe: 'why (shown in status)' })
-        .option('until', { type: 'string', describe: 'lift automatically at this time' })
+        .option('until', { type: 'string', describe: 'lift automatically at this time (in the future)' })
         .option('for', { type: 'string', describe: 'lift automatically after this long (30m, 2h)' })
+        .option('force', { type: 'boolean', default: false, describe: 'replace a grounding in force (otherwise refused, exit 3, naming it)' })
         .conflicts('until', 'for')
-        .example('coord builder ground build2 --reason "disk failing" --for 4h', 'keep build2 out for four hours'),
+        .example('coord builder ground build2 --reason "disk failing" --for 4h', 'keep build2 out for four hours')
+        .example('coord builder ground build2 --reason "new disk in" --for 1h --force', 'replace the grounding in force'),
       run(async (ctx, a) => {
         const b = builderArg(a.id);
         const now = ctx.clock.now();
-        const until = a.until !== undefined ? parseTimeInput(a.until, '--until', now) : a.for !== undefined ? now + parseDurationFlag(a.for, '--for', 1, 365 * 86400) * 1000 : null;
+        const untilRaw = onlyOnce(a.until, '--until'), forRaw = onlyOnce(a.for, '--for'), reasonRaw = onlyOnce(a.reason, '--reason');
+        const until = untilRaw !== undefined ? futureTime(untilRaw, now) : forRaw !== undefined ? now + parseDurationFlag(forRaw, '--for', 1, 365 * 86400) * 1000 : null;
         const actor = operatorActor(ctx);
-        const reason = (a.reason === undefined ? '' : parseText(a.reason, '--reason', 500).trim()) || `grounded by hand by ${actor}`;
-        const { result, commit } = settle(await groundBuilderTx({ repoRoot: ctx.repoRoot(), actor, clock: ctx.clock }, b, reason, until));
+        const reason = (reasonRaw === undefined ? '' : parseText(reasonRaw, '--reason', 500).trim()) || `grounded by hand by ${actor}`;
+        const newTerms = reasonRaw !== undefined || until !== null;
+        const { result, commit } = settle(await groundBuilderTx({ repoRoot: ctx.repoRoot(), actor, clock: ctx.clock }, b, { reason, until, newTerms, force: Boolean(a.force) }));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, ...result });
-        printLines(ctx.io, safeForTerminal(`${b} grounded: ${reason}${result.entry?.until ? ` (until ${result.entry.until})` : ' (until coord builder unground)'}`));
+        const entry = result.entry!;
+        const terms = `${entry.reason} (${entry.until ? `until ${entry.until}` : 'until coord builder unground'})`;
+        if (!result.changed) return printLines(ctx.io, safeForTerminal(`${b} already grounded by ${describeGrounding(entry)}; nothing changed (--force with --reason/--until/--for replaces it)`));
+        printLines(ctx.io, safeForTerminal(result.previous ? `${b} was grounded by ${describeGrounding(result.previous)}; now grounded by ${entry.by}: ${terms}` : `${b} grounded: ${terms}`));
       }),
     )
     .command(
@@ -170,10 +226,11 @@ export function opsCommands(y: Argv, run: Run): Argv {
         .example('coord builder unground build2', 'build2 claims again'),
       run(async (ctx, a) => {
         const b = builderArg(a.id);
-        const reason = a.reason === undefined ? null : parseText(a.reason, '--reason', 500) || null;
+        const reasonRaw = onlyOnce(a.reason, '--reason');
+        const reason = reasonRaw === undefined ? null : parseText(reasonRaw, '--reason', 500) || null;
         const { result, commit } = settle(await ungroundBuilderTx({ repoRoot: ctx.repoRoot(), actor: operatorActor(ctx), clock: ctx.clock }, b, reason));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, ...result });
-        printLines(ctx.io, result.changed ? `${b} ungrounded` : `${b} was not grounded`);
+        printLines(ctx.io, !result.changed ? `${b} was not grounded` : result.previous ? safeForTerminal(`${b} ungrounded (was grounded by ${describeGrounding(result.previous)})`) : `${b} ungrounded (its grounding had expired already)`);
       }),
     )
     .command(

@@ -5,7 +5,7 @@
 import type { Argv } from 'yargs';
 import type { NewJobInput } from '../jobs/model.js';
 import {
-  parseBranch, parseCommitId, parseParams, parsePriority, parseRequires, parseText, parseTimeInput, parseWholeNumber, timestampOf,
+  onlyOnce, parseBranch, parseCommitId, parseParams, parsePriority, parseRequires, parseText, parseTimeInput, parseWholeNumber, timestampOf,
 } from '../ops/input.js';
 
 /** Adds --type, --priority, --branch, --commit, --param, --requires, --label, --max-attempts, --description. */
@@ -29,7 +29,10 @@ const strings = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray
  * @param now for `--not-before` relative times
  * @throws CoordError E_USAGE for any bad value
  */
-export function jobInputFromArgs(a: Record<string, unknown>, now: number): NewJobInput {
+export function jobInputFromArgs(args: Record<string, unknown>, now: number): NewJobInput {
+  // Each of these takes one value: a repeated one is refused, never half taken.
+  const a: Record<string, unknown> = { ...args };
+  for (const k of ['type', 'priority', 'branch', 'commit', 'max-attempts', 'description', 'not-before']) a[k] = onlyOnce(a[k], `--${k}`);
   const type = typeof a.type === 'string' ? a.type.trim() : '';
   const input: NewJobInput = { type };
   if (a.priority !== undefined) input.priority = parsePriority(a.priority);

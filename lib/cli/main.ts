@@ -54,6 +54,58 @@ export function commandWord(argv: readonly string[]): string | null {
 
 
 /**
+ * The words of a command line that are neither options nor values of global options, up to
+ * `--` (the command, subcommand and positionals).
+ */
+export function positionalWords(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (VALUE_OPTIONS.has(a)) { i++; continue; }
+    if (!a.startsWith('-')) out.push(a);
+  }
+  return out;
+}
+
+/**
+ * How far yargs got when it failed: the (sub)commands entered (`['jobs', 'add']`) and the
+ * subcommands known at that level. Read through yargs' internal methods, so null (and the
+ * caller falls back to the command word) should a yargs version not have them.
+ */
+function commandLevel(y: Argv): { commands: string[]; subcommands: string[] } | null {
+  try {
+    const im = (y as unknown as { getInternalMethods(): { getContext(): { commands: string[] }; getCommandInstance(): { getCommands(): string[] } } }).getInternalMethods();
+    return { commands: [...im.getContext().commands], subcommands: [...im.getCommandInstance().getCommands()] };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The usage error for a yargs failure message (pure): which help to point at, and an
+ * unknown (sub)command word said as such — `unknown command mesages; did you mean
+ * messages?` — instead of yargs' bare "Did you mean messages?" / "Unknown argument".
+ * @param commands the (sub)commands yargs entered, outermost first
+ * @param words the positional words typed ({@link positionalWords})
+ * @param subcommands the subcommands known at the level it failed at
+ */
+export function usageFailure(msg: string, commands: readonly string[], words: readonly string[], subcommands: readonly string[]): { message: string; help: string } {
+  const help = `coord ${[...commands, '--help'].join(' ')}`;
+  const typed = words[commands.length];
+  const what = commands.length ? `unknown ${commands.join(' ')} command` : 'unknown command';
+  const known = subcommands.filter((c) => !/^[_$]/.test(c));
+  const suggestion = /^Did you mean (\S+)\?$/.exec(msg.trim());
+  if (typed !== undefined && known.length && suggestion) return { message: `${what} ${typed}; did you mean ${suggestion[1]}?`, help };
+  if (typed !== undefined && known.length && !known.includes(typed) && new RegExp(`^Unknown arguments?: ${escapeRe(typed)}(,|$)`).test(msg.trim())) {
+    return { message: `${what} ${typed}; the commands are ${known.join(', ')}`, help };
+  }
+  return { message: msg, help };
+}
+
+const escapeRe = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
  * Parses and runs one command line.
  * @returns the exit code (also set on `process.exitCode` by commands that fail softly)
  */
@@ -87,9 +139,12 @@ export async function runCoord(argv: string[], io: CliIO = processIO()): Promise
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      // Point at the help of the command that was typed, when it is one we know.
-      const help = word !== null && COMMAND_MODULES.some((m) => m.words.includes(word)) ? `coord ${word} --help` : 'coord --help';
-      failure = err ?? new CoordError('E_USAGE', `${msg}\nRun ${help} for usage.`);
+      if (err) { failure = err; throw failure; }
+      // Point at the help of the (sub)command that was typed, as far as yargs got into it.
+      const level = commandLevel(y);
+      const fallback = word !== null && COMMAND_MODULES.some((m) => m.words.includes(word)) ? [word] : [];
+      const u = usageFailure(msg ?? '', level?.commands ?? fallback, positionalWords(argv), level?.subcommands ?? []);
+      failure = new CoordError('E_USAGE', `${u.message}\nRun ${u.help} for usage.`);
       throw failure;
     });
   const only = COMMAND_MODULES.filter((m) => word !== null && m.words.includes(word));

@@ -5,7 +5,7 @@
  */
 import type { JobRecord } from '../jobs/model.js';
 import type { QueuedExplanation } from '../ops/job-explain.js';
-import { jobDurationS, type QueuePlace } from '../ops/queue-stats.js';
+import { jobDurationS, type QueuePlace, type WaitReason } from '../ops/queue-stats.js';
 import { parseTimestamp } from '../util/time.js';
 import { terminalSafe } from '../util/terminal-text.js';
 import { colour } from './io.js';
@@ -22,14 +22,26 @@ export interface JobRow {
   duration_s: number | null;
   queue_position: number | null;
   estimated_wait_s: number | null;
+  wait_reason: WaitReason | null;
   archived: boolean;
+}
+
+/** The QUEUE cell / `queue` line of a queued job: `#2 ~5m`, `#2 paused`, `never (…)`. */
+export function queueCell(place: Pick<QueuePlace, 'position' | 'estimated_wait_s' | 'wait_reason'>, long = false): string {
+  if (place.wait_reason === 'no_builder') return long ? 'never: no configured builder can run it (see below)' : 'never (no builder can run it)';
+  if (place.wait_reason === 'grounded') return long ? 'held: every builder that may run it is grounded' : 'held (builders grounded)';
+  if (place.position === null) return '-';
+  const pos = `#${place.position}`;
+  if (place.wait_reason === 'paused') return long ? `${pos}; no estimate while the queue is paused` : `${pos} paused`;
+  if (place.estimated_wait_s === null) return long ? `${pos}; no estimate (a job type ahead never completed)` : pos;
+  return long ? `${pos}, estimated wait ~${dur(place.estimated_wait_s)}` : `${pos} ~${dur(place.estimated_wait_s)}`;
 }
 
 export function jobListTable(raw: JobRow[]): string {
   const rows = terminalSafe(raw);
   return renderTable(['ID', 'TYPE', 'PRI', 'STATUS', 'BUILDER', 'AGE', 'DURATION', 'QUEUE'], rows.map((r) => [
     r.id, r.type, r.priority, statusWord(r.status) + (r.archived ? colour.dim(' (archived)') : ''), r.builder, dur(r.age_s), dur(r.duration_s),
-    r.queue_position === null ? null : `#${r.queue_position}${r.estimated_wait_s !== null ? ` ~${dur(r.estimated_wait_s)}` : ''}`,
+    r.status === 'queued' && !r.archived ? queueCell({ position: r.queue_position, estimated_wait_s: r.estimated_wait_s, wait_reason: r.wait_reason }) : null,
   ]));
 }
 
@@ -68,7 +80,7 @@ export function describeJob(raw: JobRecord, rawOptions: DescribeOptions): string
     line('log', o.logPath ?? 'none committed'),
   ];
   if (j.schedule_id) out.push(line('schedule', j.schedule_id));
-  if (o.place) out.push(line('queue', `#${o.place.position}${o.place.estimated_wait_s !== null ? `, estimated wait ~${dur(o.place.estimated_wait_s)}` : ''}`));
+  if (o.place) out.push(line('queue', queueCell(o.place, true)));
   if (o.why) {
     out.push('', colour.bold('Why is it still queued?'), `  ${o.why.summary}`);
     for (const b of o.why.builders) out.push(`  ${b.builder.padEnd(8)} ${b.would_claim ? colour.green('would claim it') : b.reason ?? ''}`);

@@ -276,13 +276,13 @@ function queueView(fleet: FleetInput, all: readonly JobRecord[], history: readon
   // Positions and waits of the listed jobs depend only on the running jobs, the queued jobs up
   // to them, and the last RECENT completed attempts per type: giving queuePlaces just those
   // gives the same figures without re-sorting and re-parsing the whole queue.
-  const places = queuePlaces([...running, ...queued.slice(0, o.queuedShown)], fleet.config, now, recentCompleted(history, t));
+  const places = queuePlaces([...running, ...queued.slice(0, o.queuedShown)], fleet.config, now, recentCompleted(history, t), fleet.jobs);
   // explainQueued looks at the queue only for running jobs, pauses and groundings; giving it
   // just those keeps "why is it waiting" for 50 jobs × 50 builders cheap on a 10,000-job queue.
   const lean: FleetInput = { ...fleet, jobs: { ...fleet.jobs, jobs: running } };
   const shownQueued = queued.slice(0, o.queuedShown).map((j, i) => {
     const p = places.get(j.id);
-    return { ...queueJob(j, now), position: p?.position ?? i + 1, estimated_wait_s: p?.estimated_wait_s ?? null, why: explainQueued(j, lean, i).summary };
+    return { ...queueJob(j, now), position: p ? p.position : i + 1, estimated_wait_s: p?.estimated_wait_s ?? null, why: explainQueued(j, lean, i).summary };
   });
   const p = fleet.jobs.paused ?? null;
   const totals: Record<string, number> = {};

@@ -296,9 +296,20 @@ export function resumeQueue(doc: JobsFile): JobsFile {
   return doc.paused ? { ...doc, paused: null } : doc;
 }
 
+/** One entry of jobs.json `grounded`. */
+export type GroundingEntry = NonNullable<JobsFile['grounded']>[string];
+
+/** Is grounding `g` in force at `now`? (An `until` that does not parse counts as in force.) */
+export function isGroundingActive(g: GroundingEntry | null | undefined, now: number): g is GroundingEntry {
+  if (!g) return false;
+  const until = g.until ? parseTimestamp(g.until) : null;
+  return until === null || until > now;
+}
+
 /**
  * Grounds `builder` by hand (circuit breaker, DESIGN.md section 4): it claims nothing until
- * ungrounded or `until` (epoch ms, null: until ungrounded) passes. Replaces an earlier grounding.
+ * ungrounded or `until` (epoch ms, null: until ungrounded) passes. Replaces an earlier
+ * grounding unconditionally; operators go through {@link decideGrounding}.
  */
 export function groundBuilder(doc: JobsFile, builder: string, by: string, reason: string, until: number | null, now: number): JobsFile {
   return { ...doc, grounded: { ...(doc.grounded ?? {}), [builder]: { by, at: formatTimestamp(now), reason, until: until === null ? null : formatTimestamp(until) } } };
@@ -309,4 +320,61 @@ export function ungroundBuilder(doc: JobsFile, builder: string): JobsFile {
   if (!doc.grounded?.[builder]) return doc;
   const { [builder]: _lifted, ...rest } = doc.grounded;
   return { ...doc, grounded: rest };
+}
+
+/** What `coord builder ground` asks for. */
+export interface GroundRequest {
+  by: string;
+  reason: string;
+  /** Epoch ms, or null: until ungrounded. Must be after `now`. */
+  until: number | null;
+  /** The operator gave terms of their own (--reason, --until or --for), not only the builder. */
+  newTerms: boolean;
+  /** --force: replace a grounding in force. */
+  force: boolean;
+}
+
+export type GroundDecision =
+  | { kind: 'ground'; doc: JobsFile; entry: GroundingEntry; replaced: GroundingEntry | null }
+  | { kind: 'already'; entry: GroundingEntry }
+  | { kind: 'refuse'; refusal: Refusal };
+
+/** `by since at: reason (until U)`, the way the refusal and the command line name a grounding. */
+export function describeGrounding(g: GroundingEntry): string {
+  return `${g.by} since ${g.at}: ${g.reason} (${g.until ? `until ${g.until}` : 'until coord builder unground'})`;
+}
+
+/**
+ * The operator's grounding transition (METHODOLOGY.md section 13, "Hardening after the third
+ * trial"), re-checked on the fresh queue:
+ * - `until` at or before `now` is refused (E_USAGE): the entry would be expired on arrival;
+ * - a grounding in force is never replaced silently: without new terms (or with the same ones)
+ *   the request is already met (`already`, like a second `queue pause`); with other terms it
+ *   is refused (E_INVALID_STATE, naming who grounded it, since when, why and until when)
+ *   unless `force`; a forced replacement returns the replaced entry so the caller can say
+ *   what it replaced;
+ * - an expired entry is simply replaced.
+ */
+export function decideGrounding(doc: JobsFile, builder: string, req: GroundRequest, now: number): GroundDecision {
+  if (req.until !== null && req.until <= now) {
+    return { kind: 'refuse', refusal: { code: 'E_USAGE', message: `the grounding would end at ${formatTimestamp(req.until)}, which has passed; give a future time (--until) or a duration (--for)` } };
+  }
+  const current = doc.grounded?.[builder];
+  const active = isGroundingActive(current, now) ? current : null;
+  if (active) {
+    const sameTerms = active.reason === req.reason && (active.until ?? null) === (req.until === null ? null : formatTimestamp(req.until));
+    if (!req.force && (!req.newTerms || sameTerms)) return { kind: 'already', entry: active };
+    if (!req.force) {
+      return {
+        kind: 'refuse',
+        refusal: {
+          code: 'E_INVALID_STATE',
+          message: `${builder} is already grounded by ${describeGrounding(active)}; add --force to replace that grounding, or coord builder unground ${builder} first`,
+          details: { builder, grounded: active },
+        },
+      };
+    }
+  }
+  const next = groundBuilder(doc, builder, req.by, req.reason, req.until, now);
+  return { kind: 'ground', doc: next, entry: next.grounded![builder], replaced: active };
 }

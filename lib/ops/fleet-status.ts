@@ -7,7 +7,7 @@
  */
 import type { Policy } from '../config/policy.js';
 import { heartbeatHealth, type Health, type SeenValue } from '../heartbeat/observe.js';
-import type { BuilderFacts, JobRecord } from '../jobs/model.js';
+import { isGroundingActive, type BuilderFacts, type JobRecord } from '../jobs/model.js';
 import { viewLocks, type LockJudge, type LockView } from '../locks/model.js';
 import { isAddressedTo, isReadBy, sortBuilders } from '../messages/model.js';
 import type { BuildConfigFile, HeartbeatFile, JobsFile, LocksFile, MessagesFile, StatusFile } from '../schemas/types.gen.js';
@@ -93,10 +93,19 @@ export interface FleetStatus {
 /** The active grounding of `builder` (jobs.json `grounded`, `until` not passed), else null. */
 export function activeGrounding(jobs: JobsFile, builder: string, now: number): BuilderStatusView['grounded'] {
   const g = jobs.grounded?.[builder];
-  if (!g) return null;
-  const until = g.until ? parseTimestamp(g.until) : null;
-  if (until !== null && until <= now) return null;
+  if (!isGroundingActive(g, now)) return null;
   return { by: g.by, at: g.at, reason: g.reason, until: g.until ?? null };
+}
+
+/**
+ * The state to show for a builder: what its heartbeat (or status.json) says, except that
+ * `grounded` is shown only while jobs.json grounds it. A grounding whose `until` has passed
+ * no longer holds the builder back — it claims again — so it shows as building or idle by
+ * the queue, even while the builder's own status still says grounded (third trial).
+ */
+export function displayState(reported: string | null, grounding: BuilderStatusView['grounded'], runningJobs: number): string | null {
+  if (reported === 'grounded' && !grounding) return runningJobs > 0 ? 'building' : 'idle';
+  return reported;
 }
 
 function systemOf(hb: HeartbeatFile | null, st: StatusFile | null): SystemView {
@@ -211,7 +220,7 @@ export function fleetStatus(input: FleetInput): FleetStatus {
         source: sighting?.source ?? 'none', age_s: ageMs === null ? null : Math.round(ageMs / 1000),
         age_from: sighting?.seen.source ?? null, timestamp: hb?.timestamp ?? null, sequence: hb?.sequence ?? null,
       },
-      state: hb?.state ?? st?.state ?? null,
+      state: displayState(hb?.state ?? st?.state ?? null, activeGrounding(input.jobs, b, input.now), running.length),
       current_job: cur ? { id: cur.id, type: cur.type, attempt: cur.attempt, elapsed_s: started === null ? null : Math.max(0, Math.round((input.now - started) / 1000)) } : null,
       running_jobs: running.length,
       system: systemOf(hb, st),

@@ -73,6 +73,28 @@ export function parseHistoryLog(raw: string): HistoryEntry[] {
   return out;
 }
 
+/**
+ * Every `Coord-Action` build-coord writes on `main` (README "Operator commands"), plus
+ * `manual` for commits without one. `coord history --action` takes one of these or a family
+ * (the part before the dot: `lock` for every `lock.*`).
+ */
+export const KNOWN_ACTIONS: readonly string[] = [
+  'job.add', 'job.cancel', 'job.retry', 'job.claim', 'job.renew', 'job.complete', 'job.expire', 'job.requeue', 'jobs.archive',
+  'lock.acquire', 'lock.renew', 'lock.release', 'lock.break',
+  'queue.pause', 'queue.resume', 'builder.ground', 'builder.unground', 'builder.status',
+  'schedule.add', 'schedule.remove', 'schedule.enable', 'schedule.disable', 'schedule.enqueue',
+  'message.send', 'message.read', 'message.ack', 'message.archive',
+  'edit.commit', 'edit.repair', 'migrate', 'manual',
+];
+
+/** The families of {@link KNOWN_ACTIONS} (`job`, `lock`, …), sorted. */
+export const ACTION_FAMILIES: readonly string[] = [...new Set(KNOWN_ACTIONS.filter((a) => a.includes('.')).map((a) => a.split('.')[0]))].sort();
+
+/** Is `action` a known action name or family (what `--action` takes)? */
+export function isKnownAction(action: string): boolean {
+  return KNOWN_ACTIONS.includes(action) || ACTION_FAMILIES.includes(action);
+}
+
 export interface HistoryFilter {
   job?: string;
   builder?: string;

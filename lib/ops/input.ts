@@ -20,6 +20,18 @@ const usage = (message: string) => new CoordError('E_USAGE', message);
 const show = (raw: unknown) => JSON.stringify(raw === undefined ? '' : raw);
 
 /**
+ * The one value of an option that takes one. yargs gathers a repeated option into an array
+ * (`--priority 3 --priority 4`); taking either would silently drop the other.
+ * @throws CoordError E_USAGE "--priority given twice"
+ */
+export function onlyOnce(raw: unknown, flag: string): unknown {
+  if (!Array.isArray(raw)) return raw;
+  if (raw.length === 1) return raw[0] as unknown;
+  const times = raw.length === 2 ? 'twice' : `${raw.length} times`;
+  throw new CoordError('E_USAGE', `${flag} given ${times} (${raw.map((v) => JSON.stringify(v)).join(', ')}); give it once`, { details: { argument: flag } });
+}
+
+/**
  * A whole number within `[min, max]`, written as plain digits (no `1e1`, `0x10`, `5.0`).
  * @throws CoordError E_USAGE
  */
@@ -190,4 +202,24 @@ export function parseText(raw: unknown, flag: string, max: number): string {
   const t = typeof raw === 'string' ? raw : typeof raw === 'number' ? String(raw) : '';
   if (t.length > max) throw usage(`${flag}: ${t.length} characters, over the ${max} limit`);
   return t;
+}
+
+/**
+ * A builder filter (`jobs list --assigned-to B`, `history --about B`) against the build
+ * config. A builder neither configured nor named by the data is a typo, refused like
+ * `builder ground build9`; one removed from the config but named by old jobs or commits
+ * still filters, with a warning.
+ * @param configured the builders of shared/build_config.json (empty: unknown, nothing checked)
+ * @param named the data (jobs, commits) names `builder`
+ * @param data what `named` looked at, for the message ("no job", "no commit")
+ * @returns a warning to show, or null
+ * @throws CoordError E_NOT_FOUND (exit 5)
+ */
+export function checkBuilderFilter(builder: string, flag: string, configured: readonly string[], named: boolean, data: string): string | null {
+  if (!configured.length || configured.includes(builder)) return null;
+  const has = `shared/build_config.json has ${configured.join(', ')}`;
+  if (!named) {
+    throw new CoordError('E_NOT_FOUND', `${flag} ${builder}: ${builder} is not a configured builder (${has}), and ${data} names it`, { details: { argument: flag, builders: [...configured] } });
+  }
+  return `${flag} ${builder}: not a configured builder (${has}); only what it did before shows`;
 }

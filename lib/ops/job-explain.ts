@@ -3,7 +3,8 @@
  * reason it does not take the job now — the job's own requirements (lib/jobs/model
  * ineligibility: type, allowed builders, arch, labels, failed before, not_before), then the
  * builder's state (whyBuilderIdle: paused, job_assignment lock, grounded, busy, CPU, memory)
- * and its liveness — and one summary line. Pure.
+ * and its liveness — and one summary line: what no resume would fix (unknown type, no
+ * builder meets the requirements, failed on every one) before a pause. Pure.
  */
 import { ineligibility, whyBuilderIdle, type IneligibleKind, type JobRecord } from '../jobs/model.js';
 import { activeHolder, JOB_ASSIGNMENT_LOCK } from '../locks/model.js';
@@ -50,17 +51,18 @@ export function explainQueued(job: JobRecord, input: FleetInput, ahead: number):
 
 function summarize(job: JobRecord, input: FleetInput, v: BuilderVerdict[], kinds: (IneligibleKind | null)[], ahead: number): string {
   const p = input.jobs.paused;
-  if (p) return `the queue is paused by ${p.by} since ${p.at}${p.reason ? ` (${p.reason})` : ''}; coord queue resume starts claiming again`;
-  if (!v.length) return 'no builders are configured in shared/build_config.json';
   const firstOf = (k: IneligibleKind) => v[kinds.indexOf(k)]?.reason ?? '';
-  if (kinds.includes('unknown_type')) return `${firstOf('unknown_type')}; nothing will run it until the type is defined or the job cancelled`;
-  if (kinds.includes('not_before')) return `it waits until ${job.not_before ?? '?'} (not_before)`;
-  if (v.every((x) => !x.eligible)) {
-    if (kinds.every((k) => k !== null && REQUIREMENT_KINDS.has(k))) {
-      return `no builder allows the type or meets its requirements: ${v.map((x) => x.reason).join('; ')}`;
-    }
+  // What no resume would fix comes first: a job nobody can ever run is not waiting for the pause.
+  if (v.length && kinds.includes('unknown_type')) return `${firstOf('unknown_type')}; nothing will run it until the type is defined or the job cancelled`;
+  if (v.length && kinds.every((k) => k !== null && REQUIREMENT_KINDS.has(k))) {
+    return `no builder allows the type or meets its requirements: ${v.map((x) => x.reason).join('; ')}`;
+  }
+  if (v.length && kinds.every((k) => k !== null && (REQUIREMENT_KINDS.has(k) || k === 'failed_on'))) {
     return `it failed on every builder that may run it (${v.filter((_, i) => kinds[i] === 'failed_on').map((x) => x.builder).join(', ')}); cancel it and add it again, or configure another builder for it`;
   }
+  if (p) return `the queue is paused by ${p.by} since ${p.at}${p.reason ? ` (${p.reason})` : ''}; coord queue resume starts claiming again`;
+  if (!v.length) return 'no builders are configured in shared/build_config.json';
+  if (kinds.includes('not_before')) return `it waits until ${job.not_before ?? '?'} (not_before)`;
   const claimers = v.filter((x) => x.would_claim).map((x) => x.builder);
   if (!claimers.length) return `every builder that may run it (${v.filter((x) => x.eligible).map((x) => x.builder).join(', ')}) is busy, grounded, held back or offline (reasons per builder below)`;
   if (ahead > 0) return `waiting its turn: ${ahead} queued job(s) ahead of it; ${claimers.join(', ')} may take it`;

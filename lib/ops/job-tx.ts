@@ -6,8 +6,8 @@
  */
 import type { RemoteSpec } from '../git/repo.js';
 import {
-  addJob, cancelJob, ineligibility, groundBuilder, makeJob, pauseQueue, resumeQueue, retryJob, ungroundBuilder,
-  type JobRecord, type NewJobInput,
+  addJob, cancelJob, decideGrounding, ineligibility, isGroundingActive, makeJob, pauseQueue, resumeQueue, retryJob, ungroundBuilder,
+  type GroundingEntry, type GroundRequest, type JobRecord, type NewJobInput,
 } from '../jobs/model.js';
 import type { BuildConfigFile, JobsFile } from '../schemas/types.gen.js';
 import { PATHS, schemaRefFor } from '../store/kinds.js';
@@ -154,7 +154,9 @@ export interface GroundState {
   builder: string;
   grounded: boolean;
   changed: boolean;
-  entry: NonNullable<JobsFile['grounded']>[string] | null;
+  entry: GroundingEntry | null;
+  /** The grounding in force before, when this command replaced (`ground --force`) or lifted (`unground`) it; else null. */
+  previous: GroundingEntry | null;
 }
 
 function requireBuilder(builder: string, configured: readonly string[]): DocDecision<JobsFile, GroundState> | null {
@@ -162,23 +164,32 @@ function requireBuilder(builder: string, configured: readonly string[]): DocDeci
   return { kind: 'refuse', code: 'E_NOT_FOUND', message: `${builder} is not a configured builder (shared/build_config.json has: ${configured.join(', ') || 'none'})`, details: { builders: configured } };
 }
 
-/** Grounds `builder` by hand until ungrounded or `until` (epoch ms). @returns refused E_NOT_FOUND for an unconfigured builder */
-export function groundBuilderTx(o: OpOptions, builder: string, reason: string, until: number | null): Promise<TxOutcome<GroundState>> {
-  return jobsTx<GroundState>(o, 'builder.ground', (doc, s, now) => {
+/**
+ * Grounds `builder` by hand (lib/jobs/model decideGrounding): noop when a grounding in force
+ * already says the same; a different one in force only with `req.force`.
+ * @returns refused E_NOT_FOUND for an unconfigured builder, E_USAGE for an `until` that has
+ *   passed, E_INVALID_STATE for a grounding in force (without `force`)
+ */
+export function groundBuilderTx(o: OpOptions, builder: string, req: Omit<GroundRequest, 'by'>): Promise<TxOutcome<GroundState>> {
+  return jobsTx<GroundState>(o, 'builder.ground', (doc, s, now): DocDecision<JobsFile, GroundState> => {
     const bad = requireBuilder(builder, Object.keys(s.config?.builders ?? {}));
     if (bad) return bad;
-    const next = groundBuilder(doc, builder, o.actor, reason, until, now);
-    return { kind: 'write', doc: next, summary: `${builder}: ${reason}`, trailers: { Builder: builder, Reason: reason }, result: { builder, grounded: true, changed: true, entry: next.grounded?.[builder] ?? null } };
+    const d = decideGrounding(doc, builder, { ...req, by: o.actor }, now);
+    if (d.kind === 'refuse') return { kind: 'refuse', ...d.refusal };
+    if (d.kind === 'already') return { kind: 'noop', result: { builder, grounded: true, changed: false, entry: d.entry, previous: null } };
+    const summary = `${builder}: ${req.reason}${d.replaced ? ` (replaces the grounding by ${d.replaced.by} since ${d.replaced.at})` : ''}`;
+    return { kind: 'write', doc: d.doc, summary, trailers: { Builder: builder, Reason: req.reason }, result: { builder, grounded: true, changed: true, entry: d.entry, previous: d.replaced } };
   });
 }
 
 /** Lifts the grounding of `builder`. Not grounded: noop. @returns refused E_NOT_FOUND for an unconfigured builder */
 export function ungroundBuilderTx(o: OpOptions, builder: string, reason: string | null): Promise<TxOutcome<GroundState>> {
-  return jobsTx<GroundState>(o, 'builder.unground', (doc, s): DocDecision<JobsFile, GroundState> => {
+  return jobsTx<GroundState>(o, 'builder.unground', (doc, s, now): DocDecision<JobsFile, GroundState> => {
     const bad = requireBuilder(builder, Object.keys(s.config?.builders ?? {}));
     if (bad) return bad;
     const next = ungroundBuilder(doc, builder);
-    if (next === doc) return { kind: 'noop', result: { builder, grounded: false, changed: false, entry: null } };
-    return { kind: 'write', doc: next, summary: builder, trailers: { Builder: builder, ...(reason ? { Reason: reason } : {}) }, result: { builder, grounded: false, changed: true, entry: null } };
+    if (next === doc) return { kind: 'noop', result: { builder, grounded: false, changed: false, entry: null, previous: null } };
+    const lifted = doc.grounded?.[builder];
+    return { kind: 'write', doc: next, summary: builder, trailers: { Builder: builder, ...(reason ? { Reason: reason } : {}) }, result: { builder, grounded: false, changed: true, entry: null, previous: isGroundingActive(lifted, now) ? lifted : null } };
   });
 }

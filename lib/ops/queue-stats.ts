@@ -4,12 +4,13 @@
  *
  * The estimate (documented in README "Operator commands"): the median duration of the last
  * {@link RECENT} completed attempts per type; the work ahead of a queued job is the median
- * of every queued job before it plus the remaining median time of running jobs, divided by
- * the fleet's capacity (sum of `max_concurrent_jobs` of the builders that may run its type).
- * Unknown when no job of a type ahead has ever completed.
+ * of every queued job before it that competes for the same builders plus the remaining
+ * median time of the jobs running on them, divided by their job slots (`max_concurrent_jobs`
+ * of the ungrounded builders that may run it). Unknown when a type ahead never completed,
+ * while the queue is paused, and for a job no builder can (or, grounded, may) run.
  */
-import { queueOrder, type JobRecord } from '../jobs/model.js';
-import type { BuildConfigFile } from '../schemas/types.gen.js';
+import { ineligibility, isGroundingActive, queueOrder, type JobRecord } from '../jobs/model.js';
+import type { BuildConfigFile, JobsFile } from '../schemas/types.gen.js';
 import { parseTimestamp } from '../util/time.js';
 
 /** How many recent completed attempts per type feed the median. */
@@ -41,48 +42,104 @@ export function typeDurations(jobs: readonly JobRecord[]): Map<string, number> {
   return out;
 }
 
+/** Why a queued job has no estimated wait (README "Estimated wait"). */
+export type WaitReason =
+  /** The queue is paused: nothing is claimed until `coord queue resume`. */
+  | 'paused'
+  /** No configured builder can ever run it (type unknown or allowed nowhere, requirements met nowhere, failed on every one). */
+  | 'no_builder'
+  /** Every builder that could run it is grounded. */
+  | 'grounded'
+  /** A job of a type that never completed is ahead of it (or running on its builders). */
+  | 'no_history';
+
 export interface QueuePlace {
-  /** 1-based position among queued jobs (queue order: priority, then age). */
-  position: number;
-  /** Rough seconds until a builder should take it; null when unknown. */
+  /**
+   * 1-based position among the queued jobs some builder can take now (queue order: priority,
+   * then age); null for a job no builder can run or whose builders are all grounded — such a
+   * job is not counted in anyone's position.
+   */
+  position: number | null;
+  /** Rough seconds until a builder should take it; null when unknown (see `wait_reason`). */
   estimated_wait_s: number | null;
+  /** Why `estimated_wait_s` is null, else null. */
+  wait_reason: WaitReason | null;
 }
 
-function capacityFor(type: string, config: BuildConfigFile | null): number {
-  const allowed = config?.job_types?.[type]?.allowed_builders;
-  let cap = 0;
-  for (const [b, c] of Object.entries(config?.builders ?? {})) {
-    if (allowed && !allowed.includes(b)) continue;
-    cap += c.max_concurrent_jobs ?? 1;
-  }
-  return Math.max(1, cap);
+/** The queue-wide flags of jobs.json that hold jobs back. */
+export type QueueFlags = Partial<Pick<JobsFile, 'paused' | 'grounded'>>;
+
+/**
+ * The configured builders that may run `job` at some point (its type allowed there,
+ * requirements met, not failed there before; `not_before` is waited for, not a bar).
+ */
+export function eligibleBuilders(job: JobRecord, config: BuildConfigFile | null, now: number): string[] {
+  return Object.entries(config?.builders ?? {})
+    .filter(([b, c]) => {
+      const why = ineligibility(job, { builder: b, arch: c.arch ?? '', labels: c.labels ?? [] }, config, now);
+      return why === null || why.kind === 'not_before';
+    })
+    .map(([b]) => b);
 }
 
-/** Position and estimated wait of every queued job. */
-export function queuePlaces(jobs: readonly JobRecord[], config: BuildConfigFile | null, now: number, history: readonly JobRecord[] = jobs): Map<string, QueuePlace> {
+/**
+ * Position and estimated wait of every queued job (pure). Only the work that competes for
+ * a job's builders counts: the queued jobs before it that some of the same (ungrounded)
+ * builders may run, and what is left of the jobs running on those builders, divided by
+ * their job slots. A job no builder can run, or whose builders are all grounded, gets no
+ * position and is not counted ahead of others; while the queue is paused nothing has an
+ * estimate (positions stay: the order claiming resumes in).
+ * @param history jobs whose completed attempts give the per-type medians (default `jobs`)
+ * @param flags jobs.json `paused` and `grounded` (default: neither)
+ */
+export function queuePlaces(jobs: readonly JobRecord[], config: BuildConfigFile | null, now: number, history: readonly JobRecord[] = jobs, flags: QueueFlags = {}): Map<string, QueuePlace> {
   const med = typeDurations(history);
-  const queued = jobs.filter((j) => j.status === 'queued' && !j.cancel_requested).sort(queueOrder);
-  let running = 0;
-  let runningKnown = true;
-  for (const j of jobs.filter((x) => x.status === 'running')) {
+  const grounded = new Set(Object.entries(flags.grounded ?? {}).filter(([, g]) => isGroundingActive(g, now)).map(([b]) => b));
+  const slots = new Map(Object.entries(config?.builders ?? {}).map(([b, c]) => [b, c.max_concurrent_jobs ?? 1]));
+  // What is left of the running jobs, per builder (unknown: a type that never completed).
+  const running = new Map<string, { s: number; known: boolean }>();
+  for (const j of jobs) {
+    if (j.status !== 'running' || !j.assigned_to) continue;
+    const r = running.get(j.assigned_to) ?? { s: 0, known: true };
     const m = med.get(j.type);
-    if (m === undefined) { runningKnown = false; continue; }
-    const started = parseTimestamp(j.started_at ?? '') ?? now;
-    running += Math.max(0, m - (now - started) / 1000);
+    if (m === undefined) r.known = false;
+    else r.s += Math.max(0, m - (now - (parseTimestamp(j.started_at ?? '') ?? now)) / 1000);
+    running.set(j.assigned_to, r);
   }
+  // The queued work ahead, grouped by the set of builders that may take it (few distinct sets).
+  const groups = new Map<string, { builders: ReadonlySet<string>; s: number; known: boolean }>();
+  const queued = jobs.filter((j) => j.status === 'queued' && !j.cancel_requested).sort(queueOrder);
   const out = new Map<string, QueuePlace>();
-  let ahead = 0;
-  let aheadKnown = runningKnown;
-  queued.forEach((j, i) => {
+  let position = 0;
+  for (const j of queued) {
+    const eligible = eligibleBuilders(j, config, now);
+    const takers = eligible.filter((b) => !grounded.has(b));
+    if (!takers.length) {
+      out.set(j.id, { position: null, estimated_wait_s: null, wait_reason: eligible.length ? 'grounded' : 'no_builder' });
+      continue;
+    }
+    position++;
+    let ahead = 0, known = true, capacity = 0;
+    for (const b of takers) {
+      capacity += slots.get(b) ?? 1;
+      const r = running.get(b);
+      if (r) { ahead += r.s; known &&= r.known; }
+    }
+    for (const g of groups.values()) {
+      if (takers.some((b) => g.builders.has(b))) { ahead += g.s; known &&= g.known; }
+    }
     const notBefore = j.not_before ? (parseTimestamp(j.not_before) ?? now) : now;
     const held = Math.max(0, (notBefore - now) / 1000);
     // A job held by not_before waits at least until then, whatever is ahead of it.
-    const wait = aheadKnown ? Math.round(Math.max(held, (ahead + running) / capacityFor(j.type, config))) : null;
-    out.set(j.id, { position: i + 1, estimated_wait_s: wait });
+    const reason: WaitReason | null = flags.paused ? 'paused' : known ? null : 'no_history';
+    out.set(j.id, { position, estimated_wait_s: reason ? null : Math.round(Math.max(held, ahead / Math.max(1, capacity))), wait_reason: reason });
+    const key = takers.join(' ');
+    const g = groups.get(key) ?? { builders: new Set(takers), s: 0, known: true };
     const m = med.get(j.type);
-    if (m === undefined) aheadKnown = false;
-    else ahead += m;
-  });
+    if (m === undefined) g.known = false;
+    else g.s += m;
+    groups.set(key, g);
+  }
   return out;
 }
 

@@ -37,5 +37,5 @@ test('a command run alone still has its own subcommands and the global options; 
   expect(hidden.exitCode).toBe(0);
   const typo = await runCoordCli(['jbos']);
   expect(typo.exitCode).toBe(2);
-  expect(typo.stderr).toMatch(/Did you mean jobs/);
+  expect(typo.stderr).toMatch(/unknown command jbos; did you mean jobs\?/);
 });

@@ -25,7 +25,8 @@ describe('buildDashboardModel', () => {
 
   test('queue: running, queued in order with why each waits, failed, blocked', () => {
     expect(m.queue.running.map((j) => [j.id, j.builder, j.elapsed_s])).toEqual([['job-run', 'build1', 125]]);
-    expect(m.queue.queued.map((j) => [j.id, j.position])).toEqual([['job-q1', 1], ['job-q2', 2]]);
+    // job-q2's type is unknown: no builder can run it, so it has no place in the queue.
+    expect(m.queue.queued.map((j) => [j.id, j.position])).toEqual([['job-q1', 1], ['job-q2', null]]);
     // build1 is busy, build2 stale, build3 offline, build4 grounded: nobody takes it now.
     expect(m.queue.queued[0].why).toMatch(/every builder that may run it .* is busy, grounded, held back or offline/);
     expect(m.queue.queued[1].why).toMatch(/unknown job type "nope"/);
@@ -163,7 +164,7 @@ describe('the shortcuts the model takes for speed give the same figures', () => 
     const full = fleetStatus(data.fleet);
     expect(m.builders.map(({ arch: _a, labels: _l, max_concurrent_jobs: _c, ...b }) => b)).toEqual(full.builders);
     const all = data.fleet.jobs.jobs as Parameters<typeof queuePlaces>[0];
-    const places = queuePlaces(all, data.fleet.config, data.fleet.now, [...all, ...data.archived]);
+    const places = queuePlaces(all, data.fleet.config, data.fleet.now, [...all, ...data.archived], data.fleet.jobs);
     expect(m.queue.queued.length).toBe(50);
     for (const j of m.queue.queued) expect({ id: j.id, position: j.position, wait: j.estimated_wait_s }).toEqual({ id: j.id, position: places.get(j.id)!.position, wait: places.get(j.id)!.estimated_wait_s });
     expect(m.queue.queued.some((j) => j.estimated_wait_s !== null && j.estimated_wait_s > 0)).toBe(true);

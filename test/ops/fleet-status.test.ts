@@ -147,17 +147,21 @@ describe('queue figures', () => {
       job('q5', { priority: 10 }),
     ];
     const p = queuePlaces(jobs, config, NOW);
-    // build capacity: 1 + 2 slots = 3; deb only on build1: 1 slot. Running: 120 - 20 = 100 s left.
+    // build: build1 + build2, 1 + 2 slots = 3; deb only on build1: 1 slot. Running on build2: 120 - 20 = 100 s left.
+    // Only work that competes for a job's builders is ahead of it (third trial).
     expect(Object.fromEntries(p)).toEqual({
-      q1: { position: 1, estimated_wait_s: 33 }, // 100 / 3
-      q2: { position: 2, estimated_wait_s: 220 }, // (100 + 120) / 1
-      q3: { position: 3, estimated_wait_s: 93 }, // (100 + 120 + 60) / 3
-      q4: { position: 4, estimated_wait_s: 133 }, // (100 + 300) / 3
-      q5: { position: 5, estimated_wait_s: null }, // a job of a type never completed is ahead
+      q1: { position: 1, estimated_wait_s: 33, wait_reason: null }, // 100 / 3
+      q2: { position: 2, estimated_wait_s: 120, wait_reason: null }, // q1's 120 / 1 (nothing runs on build1)
+      q3: { position: 3, estimated_wait_s: 93, wait_reason: null }, // (100 + 120 + 60) / 3
+      q4: { position: null, estimated_wait_s: null, wait_reason: 'no_builder' }, // a type nobody defines: never, not counted
+      q5: { position: 4, estimated_wait_s: 133, wait_reason: null }, // (100 + 120 + 60 + 120) / 3
     });
     // A job held by not_before waits at least until then, even first in the queue.
     const held = queuePlaces([job('h', { priority: 1, not_before: iso(NOW + 7_200_000) })], config, NOW);
-    expect(held.get('h')).toEqual({ position: 1, estimated_wait_s: 7200 });
+    expect(held.get('h')).toEqual({ position: 1, estimated_wait_s: 7200, wait_reason: null });
+    // A type that never completed ahead: no estimate.
+    const unknownAhead = queuePlaces([job('n', { priority: 1, type: 'deb' }), job('m', { priority: 2 })], config, NOW);
+    expect(unknownAhead.get('m')).toEqual({ position: 2, estimated_wait_s: null, wait_reason: 'no_history' });
   });
   test('listing order: running, queued in queue order, then finished newest first', () => {
     const jobs = [
