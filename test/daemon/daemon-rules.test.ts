@@ -153,7 +153,9 @@ test('main gains at most one status commit per builder per main_heartbeat_every_
 
 test('coord heartbeat from cron with no daemon running: degraded "daemon not running", no daemon named, main not rewritten each minute', async () => {
   fleet = await makeFleet(1);
-  seed(fleet, () => undefined);
+  // A 30 s beat interval: on a loaded machine the status read below may come more than
+  // 3 intervals of the 1 s test policy after the beat, and "stale" would hide "degraded".
+  seed(fleet, (cfg) => { cfg.policy.heartbeat_interval_s = 30; });
   const env = { COORD_BUILDER: 'build1' };
   const first = await runCoordCli(['heartbeat'], { cwd: fleet.clones.build1, env });
   expect(first.exitCode).toBe(0);
