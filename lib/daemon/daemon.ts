@@ -74,6 +74,7 @@ export class Daemon {
   private lastFigures: { system: StatusInput['system']; sequence: number } = { system: {}, sequence: 0 };
   private lastHousekeeping = 0;
   private strayCheckDone = false;
+  private readonly reasonsLogged = new Set<string>();
   private consecutiveFailures = 0;
   private lastBuild: StatusFile['last_build'] = null;
   private readonly startedAt: number;
@@ -247,11 +248,20 @@ export class Daemon {
         this.log(`error in ${name}: ${(err as Error).message}`);
       }
     }
+    if (!this.degraded && this.reasonsLogged.size) {
+      this.reasonsLogged.clear();
+      this.log('no longer degraded');
+    }
     return state;
   }
 
   private setDegraded(reason: string): void {
-    if (this.degraded?.reason !== reason) this.log(`degraded: ${reason}`);
+    // Each reason is logged once per degraded spell (an outage alternates "remote
+    // unreachable" and "heartbeat not published" every poll; the log said both each time).
+    if (!this.reasonsLogged.has(reason)) {
+      this.reasonsLogged.add(reason);
+      this.log(`degraded: ${reason}`);
+    }
     this.degraded = { since: this.degraded?.since ?? formatTimestamp(this.clock.now()), reason: reason.slice(0, 2000) };
   }
 

@@ -34,12 +34,16 @@ test('after an outage the idle daemon pushes its queued status at once, with the
   const away = `${fleet.origin}-away`;
   renameSync(fleet.origin, away);
   await waitFor(() => pendingCount(fleet.clones.build1) >= 1, 30_000, 'a status commit queued while the remote is away');
+  await new Promise((r) => setTimeout(r, 3000)); // several polls while the remote is away
   renameSync(away, fleet.origin);
   await waitFor(() => pendingCount(fleet.clones.build1) === 0 && gitSync(fleet.origin, ['log', '-1', '--format=%s', 'main']).includes('builder.status'), 30_000, 'the queue to be pushed');
   const status = originJson(fleet.origin, 'build1/status.json') as { state: string; degraded: unknown };
   expect(status).toMatchObject({ state: 'idle', degraded: null });
   // The queued commit says what it recorded.
   expect(gitSync(fleet.origin, ['log', '--format=%s', 'main'])).toMatch(/builder\.status idle \(degraded: remote unreachable\)/);
+  // Each degraded reason is logged once for the whole outage, not once per poll; recovery is said.
+  await waitFor(() => log.some((l) => /no longer degraded/.test(l)), 30_000, 'the recovery line');
+  expect(log.filter((l) => /degraded: remote unreachable/.test(l))).toHaveLength(1);
   expect(d.exitCode).toBeNull();
   d.kill('SIGTERM');
   await exited(d);
