@@ -22,6 +22,7 @@ import type { CommandContext } from './context.js';
 import { safeForTerminal } from '../util/terminal-text.js';
 import { printJson, printLines } from './io.js';
 import { jobInputFromArgs, jobTemplateOptions } from './job-options.js';
+import { refuseCredentialArgs } from './arg-secrets.js';
 import { argText, operatorActor, settle, stringList, warn } from './ops-edge.js';
 import { describeJob, jobListTable, waitLine, waitSummary } from './render-jobs.js';
 import { directJobLogs } from './direct-reads.js';
@@ -100,6 +101,7 @@ export function jobCommands(y: Argv, run: Run): Argv {
       run(async (ctx, a) => {
         if (a.timeout !== undefined && !a.wait) throw new CoordError('E_USAGE', '--timeout needs --wait (it bounds the wait for the job to end); drop it, or add --wait', { details: { argument: '--timeout' } });
         const input = jobInputFromArgs(a, ctx.clock.now());
+        await refuseCredentialArgs({ '--description': input.description, ...Object.fromEntries(Object.entries(input.params ?? {}).map(([k, v]) => [`--param ${k}`, v])) }, ctx.io.env);
         const actor = operatorActor(ctx);
         const id = newRecordId('job', actor, ctx.clock);
         const { result: { job, warnings }, commit } = settle(await addJobTx({ repoRoot: ctx.repoRoot(), actor, clock: ctx.clock }, id, input));

@@ -3,6 +3,7 @@
  * Expiry is judged by this observer's own clock (lib/locks/model.ts); the holder's token is
  * kept in `.git/coord/locks/<name>.json`.
  */
+import { refuseCredentialArgs } from './arg-secrets.js';
 import type { Argv } from 'yargs';
 import { CoordError } from '../errors.js';
 import { loadObservations, noteLook, recordObservations } from '../heartbeat/observe.js';
@@ -50,6 +51,7 @@ export function lockCommands(y: Argv, run: Run): Argv {
         const name = lockName(a.name);
         const ttlS = ttlOf(a);
         const reason = a.reason === undefined ? undefined : parseText(a.reason, '--reason', 500);
+        await refuseCredentialArgs({ '--reason': reason }, ctx.io.env);
         const r = refusedOrResult(await acquireLockTx({ ...opts(ctx), name, ...(ttlS ? { ttlS } : {}), ...(reason ? { reason } : {}) }));
         const e = r.entry!;
         if (ctx.json) return printJson(ctx.io, { ok: true, commit: r.commit, lock: name, holder: e.locked_by, locked_at: e.locked_at, expires_at: e.expires_at, ttl_s: e.ttl_s ?? null, took_over_from: r.previous?.locked_by ?? null });
@@ -117,6 +119,7 @@ export function lockCommands(y: Argv, run: Run): Argv {
         const name = lockName(a.name);
         const reason = parseText(a.reason, '--reason', 500).trim();
         if (!reason) throw new CoordError('E_USAGE', '--reason must say why the lock is broken');
+        await refuseCredentialArgs({ '--reason': reason }, ctx.io.env);
         const r = refusedOrResult(await breakLockTx({ ...opts(ctx), name, reason }));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit: r.commit, lock: name, was_held_by: r.previous?.locked_by ?? null, reason });
         printLines(ctx.io, safeForTerminal(`broke ${name} (held by ${r.previous?.locked_by ?? '?'} since ${r.previous?.locked_at ?? '?'})`));
@@ -140,6 +143,7 @@ export function lockCommands(y: Argv, run: Run): Argv {
         if (!command.length) throw new CoordError('E_USAGE', 'name the command to run after --, e.g. coord lock run deploy -- ./deploy.sh');
         const ttlS = ttlOf(a);
         const reason = a.reason === undefined ? undefined : parseText(a.reason, '--reason', 500);
+        await refuseCredentialArgs({ '--reason': reason }, ctx.io.env);
         const r = await runWithLock({
           ...opts(ctx), name, command, ...(ttlS ? { ttlS } : {}), ...(reason ? { reason } : {}),
           waitS: parseDurationFlag(a.wait, '--wait', 0, 31 * 86400),

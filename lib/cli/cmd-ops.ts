@@ -3,6 +3,7 @@
  * `queue pause|resume|status`, `builder ground|unground|list`, `completion`; schedules are
  * in cmd-schedule.ts (registered from here).
  */
+import { refuseCredentialArgs } from './arg-secrets.js';
 import type { Argv } from 'yargs';
 import { normalizeBuilderId } from '../config/identity.js';
 import { describeGrounding } from '../jobs/model.js';
@@ -159,6 +160,7 @@ export function opsCommands(y: Argv, run: Run): Argv {
       (c) => c.option('reason', { type: 'string', describe: 'why (shown in status and show)' }).example('coord queue pause --reason "mirror down"', 'hold the queue'),
       run(async (ctx, a) => {
         const reason = a.reason === undefined ? null : parseText(a.reason, '--reason', 500) || null;
+        await refuseCredentialArgs({ '--reason': reason }, ctx.io.env);
         const { result, commit } = settle(await pauseQueueTx({ repoRoot: ctx.repoRoot(), actor: operatorActor(ctx), clock: ctx.clock }, reason));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, ...result });
         printLines(ctx.io, result.changed ? 'queue paused: no new claims until coord queue resume' : safeForTerminal(`queue already paused by ${result.by} since ${result.at}`));
@@ -209,6 +211,7 @@ export function opsCommands(y: Argv, run: Run): Argv {
         const until = untilRaw !== undefined ? futureTime(untilRaw, now) : forRaw !== undefined ? now + parseDurationFlag(forRaw, '--for', 1, 365 * 86400) * 1000 : null;
         const actor = operatorActor(ctx);
         const reason = (reasonRaw === undefined ? '' : parseText(reasonRaw, '--reason', 500).trim()) || `grounded by hand by ${actor}`;
+        await refuseCredentialArgs({ '--reason': reasonRaw === undefined ? null : reason }, ctx.io.env);
         const newTerms = reasonRaw !== undefined || until !== null;
         const { result, commit } = settle(await groundBuilderTx({ repoRoot: ctx.repoRoot(), actor, clock: ctx.clock }, b, { reason, until, newTerms, force: Boolean(a.force) }));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, ...result });
@@ -228,6 +231,7 @@ export function opsCommands(y: Argv, run: Run): Argv {
         const b = builderArg(a.id);
         const reasonRaw = onlyOnce(a.reason, '--reason');
         const reason = reasonRaw === undefined ? null : parseText(reasonRaw, '--reason', 500) || null;
+        await refuseCredentialArgs({ '--reason': reason }, ctx.io.env);
         const { result, commit } = settle(await ungroundBuilderTx({ repoRoot: ctx.repoRoot(), actor: operatorActor(ctx), clock: ctx.clock }, b, reason));
         if (ctx.json) return printJson(ctx.io, { ok: true, commit, ...result });
         printLines(ctx.io, !result.changed ? `${b} was not grounded` : result.previous ? safeForTerminal(`${b} ungrounded (was grounded by ${describeGrounding(result.previous)})`) : `${b} ungrounded (its grounding had expired already)`);

@@ -13,6 +13,7 @@ import type { Run } from './cmd-files.js';
 import { terminalSafe } from '../util/terminal-text.js';
 import { printJson, printLines } from './io.js';
 import { jobInputFromArgs, jobTemplateOptions } from './job-options.js';
+import { refuseCredentialArgs } from './arg-secrets.js';
 import { argText, operatorActor, renderTable, settle, warn } from './ops-edge.js';
 
 function scheduleId(raw: unknown): string {
@@ -41,6 +42,7 @@ export function scheduleCommands(y: Argv, run: Run): Argv {
         const c = checkCron(argText(a.cron));
         if (!c.ok) throw new CoordError('E_USAGE', `--cron ${c.message}`);
         const { not_before: _nb, schedule_id: _sid, ...input } = jobInputFromArgs(a, ctx.clock.now());
+        await refuseCredentialArgs({ '--description': input.description, ...Object.fromEntries(Object.entries(input.params ?? {}).map(([k, v]) => [`--param ${k}`, v])) }, ctx.io.env);
         const job = input as JobTemplate;
         const { result, commit } = settle(await addScheduleTx({ repoRoot: ctx.repoRoot(), actor: operatorActor(ctx), clock: ctx.clock }, { id, cron: argText(a.cron), job, enabled: !a.disabled }));
         const s = listed(result!, ctx.clock.now());
