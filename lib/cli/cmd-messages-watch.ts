@@ -13,7 +13,7 @@ import { watchMessages, type WatchEvent } from '../messages/watch.js';
 import type { Run } from './cmd-files.js';
 import type { CommandContext } from './context.js';
 import { safeForTerminal } from '../util/terminal-text.js';
-import { printLines } from './io.js';
+import { printLines, whenStdoutGone } from './io.js';
 
 function number(a: Record<string, unknown>, key: string, min: number): number {
   const v = Number(a[key]);
@@ -49,6 +49,9 @@ async function watchHandler(ctx: CommandContext, a: Record<string, unknown>): Pr
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Printing messages to a reader that has gone (`coord messages watch | head -5`) would
+  // hand them over to nobody: stop as for a signal.
+  if (!exec) whenStdoutGone(() => { if (!graceful.signal.aborted) { ctx.io.stderr('watch: stopping: standard output was closed\n'); graceful.abort(); } });
   const log = (e: WatchEvent) => ctx.io.stderr(`watch: ${e.level === 'warn' ? 'warning: ' : ''}${safeForTerminal(e.text)}\n`);
   try {
     const summary = await watchMessages({

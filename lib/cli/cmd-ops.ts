@@ -22,7 +22,7 @@ import { scheduleCommands } from './cmd-schedule.js';
 import { completionScript, shellOf, type Shell } from './completion.js';
 import type { CommandContext } from './context.js';
 import { safeForTerminal, terminalSafe } from '../util/terminal-text.js';
-import { colour, printJson, printLines } from './io.js';
+import { colour, printJson, printLines, stdoutGone } from './io.js';
 import { argText, dur, operatorActor, renderTable, settle, warn } from './ops-edge.js';
 import { pausedLine, renderHistory, renderStatus } from './render-ops.js';
 import { directExitCode, renderDirectViews, statusDirectViews } from './direct-reads.js';
@@ -89,7 +89,8 @@ export function opsCommands(y: Argv, run: Run): Argv {
       if (ctx.json) throw new CoordError('E_USAGE', '--watch redraws a screen; with --json run coord status once per poll instead');
       const intervalMs = parseDurationFlag(intervalRaw ?? '5', '--interval', 1, 3600) * 1000;
       const count = countRaw === undefined ? Infinity : parseWholeNumber(countRaw, '--count', 1, 1_000_000);
-      for (let i = 0; i < count; i++) {
+      // Ends when nobody reads any more (`coord status --watch | head -20`).
+      for (let i = 0; i < count && !stdoutGone(); i++) {
         if (ctx.io.isTTY) ctx.io.stdout('\x1b[H\x1b[2J');
         else if (i > 0) ctx.io.stdout('\n');
         ctx.io.stdout(colour.dim(`coord status — ${new Date(ctx.clock.now()).toISOString().slice(0, 19)}Z (every ${intervalMs / 1000}s; Ctrl-C stops)\n`));

@@ -16,6 +16,18 @@ export interface CliIO {
 }
 
 let closed: { stdout: boolean; stderr: boolean } | null = null;
+const onStdoutGone: (() => void)[] = [];
+
+/** Has the reader of this process's stdout gone away (EPIPE)? */
+export function stdoutGone(): boolean {
+  return closed?.stdout ?? false;
+}
+
+/** Calls `cb` once stdout's reader has gone (a watch loop stops: nobody reads it any more). */
+export function whenStdoutGone(cb: () => void): void {
+  if (stdoutGone()) cb();
+  else onStdoutGone.push(cb);
+}
 
 /**
  * A reader that went away (`coord … | head -1`) is not an error: later writes to that stream
@@ -28,7 +40,12 @@ function watchClosedStreams(): { stdout: boolean; stderr: boolean } {
   const state = { stdout: false, stderr: false };
   for (const name of ['stdout', 'stderr'] as const) {
     process[name].on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') { state[name] = true; return; }
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+        const first = !state[name];
+        state[name] = true;
+        if (first && name === 'stdout') for (const cb of onStdoutGone.splice(0)) cb();
+        return;
+      }
       throw err;
     });
   }

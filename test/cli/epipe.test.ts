@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../support/cli.js';
-import { hermeticEnv } from '../support/git-fixture.js';
+import { hermeticEnv, makeFleet } from '../support/git-fixture.js';
 import { fingerprintTree, makeCoordTree, removeTree } from '../support/tree.js';
 
 /** Runs `node BIN ARGS` with its stdout closed by the reader before the command writes. */
@@ -37,3 +37,14 @@ test.each([
   expect(r.exitCode).toBe(code);
   expect(await fingerprintTree(tree)).toEqual(before);
 });
+
+test('coord status --watch ends once its reader has gone (it ran on for ever), exit 0', async () => {
+  const fleet = await makeFleet(1);
+  try {
+    const r = await runWithReaderGone('coord.js', ['--builder', 'build1', 'status', '--watch', '--interval', '1'], fleet.clones.build1);
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled 'error' event|internal error/);
+    expect(r.exitCode).toBe(0);
+  } finally {
+    fleet.cleanup();
+  }
+}, 30_000);
