@@ -278,6 +278,11 @@ export class Daemon {
 
   private async claimJobs(state: FleetState | null): Promise<void> {
     if (!state || this.draining || this.stopped) return;
+    if (state.config && !state.config.builders?.[this.o.builder]) {
+      // Removed from the build config while running (decommissioned): say so, claim nothing.
+      this.setDegraded(`${this.o.builder} is not in shared/build_config.json any more: it claims nothing; stop this daemon, or add the builder back`);
+      return;
+    }
     const lock = state.locks.locks.job_assignment;
     const skew = state.policy.clock_skew_s * 1000;
     const holder = lock && (parseTimestamp(lock.expires_at) ?? 0) + skew > this.clock.now() ? lock.locked_by : null;

@@ -30,3 +30,19 @@ test('an expired grounding: the daemon claims and its status says idle/building,
   d.kill('SIGTERM');
   await exited(d);
 }, 120_000);
+
+test('a daemon whose builder is removed from the build config says so and claims nothing', async () => {
+  fleet = await makeFleet(2);
+  seed(fleet, (cfg, jobs) => {
+    cfg.job_types.quick = { command: ['sh', '-c', 'true'], timeout_s: 30 };
+    delete (cfg.builders as Record<string, unknown>).build2;
+    jobs.jobs.push(job('job-for-nobody', 'quick', 1, 0));
+  });
+  const log: string[] = [];
+  const d = startDaemon(procs, fleet.clones.build2, 'build2', log);
+  await waitFor(() => log.some((l) => /build2 is not in shared\/build_config\.json any more: it claims nothing/.test(l)), 30_000, 'the daemon to say it is not configured');
+  expect(log.join('\n')).not.toMatch(/would write invalid data/);
+  expect(jobsOnOrigin(fleet)[0].status).toBe('queued');
+  d.kill('SIGTERM');
+  await exited(d);
+}, 60_000);
