@@ -74,6 +74,8 @@ export class Daemon {
   private lastFigures: { system: StatusInput['system']; sequence: number } = { system: {}, sequence: 0 };
   private lastHousekeeping = 0;
   private strayCheckDone = false;
+  /** A status commit may sit in refs/coord/pending (an earlier run, or an outage since). */
+  private mayHaveQueued = true;
   private readonly reasonsLogged = new Set<string>();
   private consecutiveFailures = 0;
   private lastBuild: StatusFile['last_build'] = null;
@@ -329,13 +331,14 @@ export class Daemon {
     if (!state || !this.lock) return;
     const now = this.clock.now();
     const ttlMs = state.policy.lease_ttl_s * 1000;
+    const orphans = state.jobs.jobs.filter((j) => j.status === 'running' && j.assigned_to === this.o.builder && !this.active.has(j.id));
+    if (!orphans.length) return; // the usual tick: nothing to prove, no /proc reads
     const prev = state.ownStatus?.daemon;
     const prevStarted = parseTimestamp(prev?.started_at ?? '');
     const earlierRunHereIsDead = Boolean(prev && prev.host === os.hostname() && prev.pid !== process.pid &&
       prevStarted !== null && prevStarted <= this.startedAt && (await liveDaemonPid(JSON.stringify(state.ownStatus))) === null);
     const renewWindowMs = earlierRunHereIsDead ? 0 : Math.max(ttlMs / 2, ttlMs / 3 + 5000);
-    for (const j of state.jobs.jobs) {
-      if (j.status !== 'running' || j.assigned_to !== this.o.builder || this.active.has(j.id)) continue;
+    for (const j of orphans) {
       const attempt = j.attempt ?? 0;
       const claimedAt = parseTimestamp((j.history ?? []).find((h) => h.attempt === attempt)?.claimed_at ?? j.started_at ?? '');
       if (claimedAt !== null && claimedAt >= this.startedAt) continue; // claimed since this daemon started
@@ -545,7 +548,10 @@ export class Daemon {
     // unreachable"): once the remote is back (state read), write the current status on top
     // at once — the transaction pushes the queue and it in one go — rather than leaving the
     // queue to the next change, when main would show the outage as current.
-    const flushQueued = state !== null && (await pendingCommits(this.o.repoRoot, trackingRef(this.spec)).catch(() => [])).length > 0;
+    // Only after a tick that could not reach the remote can anything be queued: a healthy
+    // tick asks git nothing more.
+    const flushQueued = state !== null && this.mayHaveQueued && (await pendingCommits(this.o.repoRoot, trackingRef(this.spec)).catch(() => [])).length > 0;
+    if (state !== null && this.mayHaveQueued && !flushQueued) this.mayHaveQueued = false;
     const writeMain = finalState !== undefined || flushQueued || statusNeedsWrite(state?.ownStatus ?? null, next, mainEvery, now);
     if (!finalState && !writeMain && now - this.lastBeat < interval) return;
     const system = await readSystemFigures(this.o.repoRoot);
@@ -557,7 +563,10 @@ export class Daemon {
       if (r.pushed) this.lastBeat = now;
       else this.setDegraded(`heartbeat not published: ${r.reason ?? 'unknown'}`);
     }
-    if (writeMain) await tx.writeStatus(this.o.repoRoot, this.spec, buildStatus(input, now), buildHeartbeat(input, now), mainEvery, finalState !== undefined || flushQueued);
+    if (writeMain) {
+      const written = await tx.writeStatus(this.o.repoRoot, this.spec, buildStatus(input, now), buildHeartbeat(input, now), mainEvery, finalState !== undefined || flushQueued);
+      if (state === null && written) this.mayHaveQueued = true; // queued while the remote was away
+    }
   }
 
   private async shutdownBeat(): Promise<void> {
