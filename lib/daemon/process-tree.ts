@@ -18,17 +18,18 @@ export async function pidsTaggedWith(tagOrJob: JobTag | string): Promise<number[
   const t: JobTag = typeof tagOrJob === 'string' ? { jobId: tagOrJob } : tagOrJob;
   const tags = [`COORD_JOB_ID=${t.jobId}`, ...(t.builder ? [`COORD_BUILDER=${t.builder}`] : []), ...(t.attempt !== undefined ? [`COORD_ATTEMPT=${t.attempt}`] : [])];
   const out: number[] = [];
+  for await (const { pid, vars } of processEnvironments()) if (tags.every((x) => vars.includes(x))) out.push(pid);
+  return out;
+}
+
+/** Every other process on this machine with its environment (`NAME=value` entries), from /proc. None where /proc is absent. */
+async function* processEnvironments(): AsyncGenerator<{ pid: number; vars: string[] }> {
   const entries = await fs.readdir('/proc').catch(() => [] as string[]);
   for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const pid = Number(e);
-    if (pid === process.pid) continue;
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
     const env = await fs.readFile(`/proc/${e}/environ`).catch(() => null);
-    if (!env) continue;
-    const vars = env.toString('utf8').split('\0');
-    if (tags.every((x) => vars.includes(x))) out.push(pid);
+    if (env) yield { pid: Number(e), vars: env.toString('utf8').split('\0') };
   }
-  return out;
 }
 
 /** Processes of one job attempt, found by their tags. */
@@ -41,19 +42,14 @@ export interface TaggedAttempt { jobId: string; attempt: number; pids: number[] 
  */
 export async function attemptsRunningFor(builder: string): Promise<TaggedAttempt[]> {
   const byKey = new Map<string, TaggedAttempt>();
-  const entries = await fs.readdir('/proc').catch(() => [] as string[]);
-  for (const e of entries) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    const env = await fs.readFile(`/proc/${e}/environ`).catch(() => null);
-    if (!env) continue;
-    const vars = env.toString('utf8').split('\0');
+  for await (const { pid, vars } of processEnvironments()) {
     if (!vars.includes(`COORD_BUILDER=${builder}`)) continue;
     const jobId = vars.find((v) => v.startsWith('COORD_JOB_ID='))?.slice('COORD_JOB_ID='.length);
     const attempt = Number(vars.find((v) => v.startsWith('COORD_ATTEMPT='))?.slice('COORD_ATTEMPT='.length));
     if (!jobId || !Number.isInteger(attempt)) continue;
     const key = `${jobId}#${attempt}`;
     const a = byKey.get(key) ?? { jobId, attempt, pids: [] };
-    a.pids.push(Number(e));
+    a.pids.push(pid);
     byKey.set(key, a);
   }
   return [...byKey.values()];
