@@ -3,69 +3,62 @@
  * ESC/BEL sequences or bidi overrides reached the reader's terminal raw. Human output now
  * shows them as visible escapes; --json and the stored bytes keep the exact text.
  */
-import { makeFleet, originJson, type Fleet } from '../support/git-fixture.js';
+import { useFleet, originJson } from '../support/git-fixture.js';
 import { coord, sm } from './helpers.js';
 
 const EVIL = 'x \x1b]0;PWNED\x07 \x1b[2J \u202eevil\u2066';
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
-let fleet: Fleet;
-let b1: string, b2: string;
-beforeAll(async () => {
-  fleet = await makeFleet(2);
-  b1 = fleet.clones.build1!;
-  b2 = fleet.clones.build2!;
-});
-afterAll(() => fleet?.cleanup());
+const fx = useFleet(2);
 
 function expectSafe(text: string): void {
   expect(text).not.toMatch(UNSAFE);
 }
 
 test('message body: messages -l, read and thread show escapes; --json and the stored record keep the bytes', async () => {
-  const sent = await sm(b1, ['2', EVIL]);
+  const sent = await sm(fx.b1, ['2', EVIL]);
   expect(sent.code).toBe(0);
   const id = sent.stdout.trim();
-  const stored = (originJson(fleet.origin, 'coordination/messages.json') as { messages: { id: string; body: string }[] }).messages.find((m) => m.id === id)!;
+  const stored = (originJson(fx.fleet.origin, 'coordination/messages.json') as { messages: { id: string; body: string }[] }).messages.find((m) => m.id === id)!;
   expect(stored.body).toBe(EVIL);
 
-  const list = await coord(b2, ['messages', '-l']);
+  const list = await coord(fx.b2, ['messages', '-l']);
   expect(list.code).toBe(0);
   expectSafe(list.stdout + list.stderr);
   expect(list.stdout).toContain('x \\x1b]0;PWNED\\x07 \\x1b[2J \\u202eevil\\u2066');
 
-  const json = await coord(b2, ['messages', '--json']);
+  const json = await coord(fx.b2, ['messages', '--json']);
   expect((JSON.parse(json.stdout) as { messages: { body: string }[] }).messages[0].body).toBe(EVIL);
 
-  const thread = await coord(b2, ['messages', 'thread', id]);
+  const thread = await coord(fx.b2, ['messages', 'thread', id]);
   expect(thread.code).toBe(0);
   expectSafe(thread.stdout);
   expect(thread.stdout).toContain('\\x1b[2J');
 
-  const read = await coord(b2, ['messages', 'read', id]);
+  const read = await coord(fx.b2, ['messages', 'read', id]);
   expect(read.code).toBe(0);
   expectSafe(read.stdout + read.stderr);
   expect(read.stdout).toContain('\\u202eevil');
 });
 
 test('job description (jobs show) and lock reason (lock list) show escapes; --json keeps the bytes', async () => {
-  const add = await coord(b1, ['jobs', 'add', '--type', 'noop', '--description', EVIL]);
+  const add = await coord(fx.b1, ['jobs', 'add', '--type', 'noop', '--description', EVIL]);
   expect(add.code).toBe(0);
   const id = add.stdout.trim();
-  const show = await coord(b1, ['jobs', 'show', id]);
+  const show = await coord(fx.b1, ['jobs', 'show', id]);
   expect(show.code).toBe(0);
   expectSafe(show.stdout + show.stderr);
   expect(show.stdout).toContain('\\x1b]0;PWNED\\x07');
-  const showJson = await coord(b1, ['jobs', 'show', id, '--json']);
+  const showJson = await coord(fx.b1, ['jobs', 'show', id, '--json']);
   expect((JSON.parse(showJson.stdout) as { job: { description: string } }).job.description).toBe(EVIL);
 
-  const lock = await coord(b1, ['lock', 'acquire', 'deploy', '--reason', EVIL]);
+  const lock = await coord(fx.b1, ['lock', 'acquire', 'deploy', '--reason', EVIL]);
   expect(lock.code).toBe(0);
-  const locks = await coord(b2, ['lock', 'list']);
+  const locks = await coord(fx.b2, ['lock', 'list']);
   expect(locks.code).toBe(0);
   expectSafe(locks.stdout + locks.stderr);
   expect(locks.stdout).toContain('\\x1b[2J');
-  const locksJson = await coord(b2, ['lock', 'list', '--json']);
+  const locksJson = await coord(fx.b2, ['lock', 'list', '--json']);
   expect((JSON.parse(locksJson.stdout) as { locks: { reason: string }[] }).locks[0].reason).toBe(EVIL);
 });

@@ -74,3 +74,18 @@ export function cloneFor(dir: string, origin: string, b: string, name = b): stri
 export function originJson(origin: string, file: string, ref = 'main'): unknown {
   return JSON.parse(gitSync(origin, ['show', `${ref}:${file}`]));
 }
+
+/**
+ * One fleet for a whole test file: made in beforeAll, removed in afterAll. Read `.fleet`,
+ * `.b1`, `.b2` inside tests (they are set once beforeAll has run).
+ */
+export function useFleet(builders = 2): { fleet: Fleet; b1: string; b2: string } {
+  const ctx = {} as { fleet: Fleet; b1: string; b2: string };
+  beforeAll(async () => {
+    ctx.fleet = await makeFleet(builders);
+    ctx.b1 = ctx.fleet.clones.build1;
+    ctx.b2 = ctx.fleet.clones.build2;
+  });
+  afterAll(() => ctx.fleet?.cleanup());
+  return ctx;
+}

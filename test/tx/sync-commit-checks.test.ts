@@ -14,7 +14,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- jobs.json and --json documents are read field by field */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { gitSync, makeFleet, originJson, ROOT, type Fleet } from '../support/git-fixture.js';
+import { gitSync, makeFleet, originJson, ROOT, useFleet, type Fleet } from '../support/git-fixture.js';
 import { parseSingleJson, runNode } from '../support/cli.js';
 import { claimAs, completeAs, coord, originHead, queueJob, runJobAs } from '../support/operator.js';
 
@@ -26,14 +26,7 @@ const j = (...parts: string[]) => parts.join('');
 const AWS_BODY = j('AKIA', 'IOSFODNN7EXAMPLE aws_secret_', 'access_key=wJalrXUtnFEMI/K7MDENG/', 'bPxRfiCYEXAMPLEKEY');
 const PASSWORD_BODY = j('db pass', 'word = "hunter2super', 'secretvalue"');
 
-let fleet: Fleet;
-let b1: string, b2: string;
-beforeAll(async () => {
-  fleet = await makeFleet(2);
-  b1 = fleet.clones.build1!;
-  b2 = fleet.clones.build2!;
-});
-afterAll(() => fleet?.cleanup());
+const fx = useFleet(2);
 
 const read = (clone: string, rel: string) => readFileSync(path.join(clone, rel), 'utf8');
 const write = (clone: string, rel: string, text: string) => writeFileSync(path.join(clone, rel), text);
@@ -45,7 +38,7 @@ function editJob(clone: string, id: string, change: (job: any) => void): void {
   change(doc.jobs.find((x) => x.id === id));
   writeJobs(clone, doc);
 }
-const originJob = (id: string): any => (originJson(fleet.origin, JOBS) as { jobs: any[] }).jobs.find((x) => x.id === id);
+const originJob = (id: string): any => (originJson(fx.fleet.origin, JOBS) as { jobs: any[] }).jobs.find((x) => x.id === id);
 async function synced(...clones: string[]): Promise<void> {
   for (const c of clones) expect((await coord(c, ['sync'])).exitCode).toBe(0);
 }
@@ -56,252 +49,252 @@ function drop(clone: string): void {
 
 /** Runs `coord sync --commit` expecting a refusal that changes nothing; returns its output. */
 async function refused(clone: string, file: string, exit: number, extra: string[] = [], env?: Record<string, string>) {
-  const head = originHead(fleet.origin);
+  const head = originHead(fx.fleet.origin);
   const before = read(clone, file);
   const r = await coord(clone, ['sync', '--commit', ...extra], env ? { env } : {});
   expect({ exit: r.exitCode, stderr: r.stderr }).toEqual({ exit, stderr: expect.any(String) });
-  expect(originHead(fleet.origin)).toBe(head);
+  expect(originHead(fx.fleet.origin)).toBe(head);
   expect(read(clone, file)).toBe(before);
   return r;
 }
 
 describe('A: credentials in a hand edit', () => {
   test('sync --commit of a fake AWS key in messages.json is refused (exit 3, like the hook), naming file, pointer and kind, never the key', async () => {
-    expect((await runNode([SM_BIN, '2', 'hello build2'], { cwd: b1 })).exitCode).toBe(0);
-    await synced(b1);
-    const doc = JSON.parse(read(b1, MESSAGES));
+    expect((await runNode([SM_BIN, '2', 'hello build2'], { cwd: fx.b1 })).exitCode).toBe(0);
+    await synced(fx.b1);
+    const doc = JSON.parse(read(fx.b1, MESSAGES));
     doc.messages[0].body = AWS_BODY;
-    write(b1, MESSAGES, JSON.stringify(doc, null, 2) + '\n');
+    write(fx.b1, MESSAGES, JSON.stringify(doc, null, 2) + '\n');
 
-    const r = await refused(b1, MESSAGES, 3);
+    const r = await refused(fx.b1, MESSAGES, 3);
     expect(r.stderr).toContain('your edits look like they carry credentials');
     expect(r.stderr).toContain('nothing was committed');
     expect(r.stderr).toContain('COORD_ALLOW_SECRET=1 coord sync --commit');
     expect(r.stderr).toMatch(/coordination\/messages\.json: \/messages\/0\/body: looks like a credential \(.+, column \d+\) \(line \d+\)/);
     expect(r.stderr).not.toContain('wJalrXUtnFEMI');
 
-    const json = await coord(b1, ['--json', 'sync', '--commit']);
+    const json = await coord(fx.b1, ['--json', 'sync', '--commit']);
     expect(json.exitCode).toBe(3);
     const err = parseSingleJson(json.stdout).error as any;
     expect(err.code).toBe('E_INVALID');
     expect(err.issues[0]).toMatchObject({ file: MESSAGES, pointer: '/messages/0/body', severity: 'error' });
 
     // The documented way past it, as for the hook.
-    const ok = await coord(b1, ['sync', '--commit'], { env: { COORD_ALLOW_SECRET: '1' } });
+    const ok = await coord(fx.b1, ['sync', '--commit'], { env: { COORD_ALLOW_SECRET: '1' } });
     expect(ok.exitCode).toBe(0);
-    expect((originJson(fleet.origin, MESSAGES) as any).messages[0].body).toBe(AWS_BODY);
+    expect((originJson(fx.fleet.origin, MESSAGES) as any).messages[0].body).toBe(AWS_BODY);
   });
 
   test('a password in JSON-escaped quotes (\\"…\\") is found in messages.json by sync --commit', async () => {
-    await synced(b1);
-    const doc = JSON.parse(read(b1, MESSAGES));
+    await synced(fx.b1);
+    const doc = JSON.parse(read(fx.b1, MESSAGES));
     doc.messages[0].body = PASSWORD_BODY;
-    write(b1, MESSAGES, JSON.stringify(doc, null, 2) + '\n');
-    expect(read(b1, MESSAGES)).toContain('\\"hunter2');
-    const r = await refused(b1, MESSAGES, 3);
+    write(fx.b1, MESSAGES, JSON.stringify(doc, null, 2) + '\n');
+    expect(read(fx.b1, MESSAGES)).toContain('\\"hunter2');
+    const r = await refused(fx.b1, MESSAGES, 3);
     expect(r.stderr).toMatch(/\/messages\/0\/body: looks like a credential \(password assignment/);
     expect(r.stderr).not.toContain('hunter2');
-    drop(b1);
+    drop(fx.b1);
   });
 
   test('the pre-commit hook refuses the JSON-escaped password on a plain git commit', async () => {
-    expect((await coord(b1, ['hook', 'install'])).exitCode).toBe(0);
-    const doc = JSON.parse(read(b1, MESSAGES));
+    expect((await coord(fx.b1, ['hook', 'install'])).exitCode).toBe(0);
+    const doc = JSON.parse(read(fx.b1, MESSAGES));
     doc.messages[0].body = PASSWORD_BODY;
-    write(b1, MESSAGES, JSON.stringify(doc, null, 2) + '\n');
-    const head = gitSync(b1, ['rev-parse', 'HEAD']);
-    gitSync(b1, ['add', MESSAGES]);
+    write(fx.b1, MESSAGES, JSON.stringify(doc, null, 2) + '\n');
+    const head = gitSync(fx.b1, ['rev-parse', 'HEAD']);
+    gitSync(fx.b1, ['add', MESSAGES]);
     let failed = false;
     try {
-      gitSync(b1, ['commit', '-q', '-m', 'body']);
+      gitSync(fx.b1, ['commit', '-q', '-m', 'body']);
     } catch (e) {
       failed = true;
       expect(String((e as { stderr?: unknown }).stderr)).toMatch(/coordination\/messages\.json line \d+, column \d+: password assignment/);
     }
     expect(failed).toBe(true);
-    expect(gitSync(b1, ['rev-parse', 'HEAD'])).toBe(head);
-    gitSync(b1, ['reset', '-q']);
-    drop(b1);
+    expect(gitSync(fx.b1, ['rev-parse', 'HEAD'])).toBe(head);
+    gitSync(fx.b1, ['reset', '-q']);
+    drop(fx.b1);
   });
 });
 
 describe('B: the job state machine on the client side', () => {
   let done: string, queued: string, running: string;
   beforeAll(async () => {
-    done = await queueJob(b1, 'build1');
-    queued = await queueJob(b1, 'build1');
-    running = await queueJob(b1, 'build1');
-    await runJobAs(b1, 'build1', done, 'completed');
-    await claimAs(b1, 'build1', running);
-    await synced(b1);
+    done = await queueJob(fx.b1, 'build1');
+    queued = await queueJob(fx.b1, 'build1');
+    running = await queueJob(fx.b1, 'build1');
+    await runJobAs(fx.b1, 'build1', done, 'completed');
+    await claimAs(fx.b1, 'build1', running);
+    await synced(fx.b1);
   });
 
   test('a completed job put back to queued: sync --commit refuses (exit 3) with file, pointer, reason and what to do', async () => {
-    editJob(b1, done, (x) => { x.status = 'queued'; });
-    const r = await refused(b1, JOBS, 3);
+    editJob(fx.b1, done, (x) => { x.status = 'queued'; });
+    const r = await refused(fx.b1, JOBS, 3);
     expect(r.stderr).toContain('your edits break the job state machine');
     expect(r.stderr).toMatch(new RegExp(`coordination/jobs\\.json: /jobs/\\d+/status: job ${done}: status may not change from completed to queued: .*queue a new job instead \\(coord jobs add\\); put "status": "completed" back`));
-    const json = parseSingleJson((await coord(b1, ['--json', 'sync', '--commit'])).stdout) as any;
+    const json = parseSingleJson((await coord(fx.b1, ['--json', 'sync', '--commit'])).stdout) as any;
     expect(json.error.issues).toEqual([expect.objectContaining({ file: JOBS, pointer: expect.stringMatching(/^\/jobs\/\d+\/status$/), severity: 'error' })]);
   });
 
   test('validate --staged (and so the pre-commit hook) refuses the same edit against HEAD, with the same line', async () => {
-    gitSync(b1, ['add', JOBS]);
-    const r = await coord(b1, ['validate', '--staged']);
+    gitSync(fx.b1, ['add', JOBS]);
+    const r = await coord(fx.b1, ['validate', '--staged']);
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toContain(`job ${done}: status may not change from completed to queued`);
     // Judged alone, the file is valid: plain validate still passes.
-    expect((await coord(b1, ['validate'])).exitCode).toBe(0);
-    gitSync(b1, ['reset', '-q']);
-    drop(b1);
+    expect((await coord(fx.b1, ['validate'])).exitCode).toBe(0);
+    gitSync(fx.b1, ['reset', '-q']);
+    drop(fx.b1);
   });
 
   test('a queued job set to completed by hand is refused, pointing to coord jobs cancel', async () => {
-    editJob(b1, queued, (x) => { x.status = 'completed'; });
-    const r = await refused(b1, JOBS, 3);
+    editJob(fx.b1, queued, (x) => { x.status = 'completed'; });
+    const r = await refused(fx.b1, JOBS, 3);
     expect(r.stderr).toContain(`job ${queued}: status may not change from queued to completed: only the builder running a job reports its end`);
     expect(r.stderr).toContain(`coord jobs cancel ${queued}`);
-    drop(b1);
+    drop(fx.b1);
   });
 
   test("a running job's assigned_to changed by hand is refused", async () => {
-    editJob(b1, running, (x) => { x.assigned_to = 'build2'; });
-    const r = await refused(b1, JOBS, 3);
+    editJob(fx.b1, running, (x) => { x.assigned_to = 'build2'; });
+    const r = await refused(fx.b1, JOBS, 3);
     expect(r.stderr).toMatch(new RegExp(`/jobs/\\d+/assigned_to: job ${running}: running job changed holder from build1 to build2 within attempt 1: .*put "build1" back`));
-    drop(b1);
+    drop(fx.b1);
   });
 
   test('a local commit made past the hook (--no-verify) with a forbidden change: coord sync pushes nothing', async () => {
-    editJob(b1, done, (x) => { x.status = 'queued'; });
-    gitSync(b1, ['commit', '-q', '--no-verify', '-am', 'requeue by hand']);
-    const head = originHead(fleet.origin);
-    const r = await coord(b1, ['sync']);
+    editJob(fx.b1, done, (x) => { x.status = 'queued'; });
+    gitSync(fx.b1, ['commit', '-q', '--no-verify', '-am', 'requeue by hand']);
+    const head = originHead(fx.fleet.origin);
+    const r = await coord(fx.b1, ['sync']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain('nothing was pushed: git reset --soft origin/main');
     expect(r.stderr).toContain(`job ${done}: status may not change from completed to queued`);
-    expect(originHead(fleet.origin)).toBe(head);
-    gitSync(b1, ['reset', '-q', '--hard', 'origin/main']);
+    expect(originHead(fx.fleet.origin)).toBe(head);
+    gitSync(fx.b1, ['reset', '-q', '--hard', 'origin/main']);
   });
 
   test('merged with the remote, an edit that breaks the state machine is refused too (the job moved on meanwhile)', async () => {
-    const j2 = await queueJob(b2, 'build2');
-    const attempt = await claimAs(b2, 'build2', j2);
-    await synced(b1);
+    const j2 = await queueJob(fx.b2, 'build2');
+    const attempt = await claimAs(fx.b2, 'build2', j2);
+    await synced(fx.b1);
     // build1's operator cancels the running job by hand; meanwhile build2 completes it.
-    editJob(b1, j2, (x) => { x.status = 'cancelled'; });
-    await completeAs(b2, 'build2', j2, attempt, 'completed');
-    const c = await refused(b1, JOBS, 4);
+    editJob(fx.b1, j2, (x) => { x.status = 'cancelled'; });
+    await completeAs(fx.b2, 'build2', j2, attempt, 'completed');
+    const c = await refused(fx.b1, JOBS, 4);
     expect(c.stderr).toContain('(the remote has "completed")');
     // Keeping "cancelled" after seeing the conflict: the state machine, judged against the
     // remote's version as its pre-receive hook would, still refuses it.
-    const r = await refused(b1, JOBS, 3);
+    const r = await refused(fx.b1, JOBS, 3);
     expect(r.stderr).toContain('merged with the remote, your edits would break the job state machine');
     expect(r.stderr).toContain(`job ${j2}: status may not change from completed to cancelled`);
     expect(originJob(j2).status).toBe('completed');
-    drop(b1);
-    await synced(b1);
+    drop(fx.b1);
+    await synced(fx.b1);
   });
 });
 
 describe('C: another builder\'s files', () => {
   test("sync --commit refuses an edit of build2/status.json from build1's clone (exit 2); build2 may commit its own", async () => {
-    const id = await queueJob(b1, 'build1');
-    await synced(b1, b2);
+    const id = await queueJob(fx.b1, 'build1');
+    await synced(fx.b1, fx.b2);
     // A valid local commit waits too: a refused edit pushes nothing at all.
-    editJob(b1, id, (x) => { x.priority = 4; });
-    gitSync(b1, ['commit', '-q', '--no-verify', '-am', 'priority 4']);
-    const status = JSON.parse(read(b1, 'build2/status.json'));
-    write(b1, 'build2/status.json', JSON.stringify({ ...status, consecutive_failures: 3 }, null, 2) + '\n');
-    const r = await refused(b1, 'build2/status.json', 2);
+    editJob(fx.b1, id, (x) => { x.priority = 4; });
+    gitSync(fx.b1, ['commit', '-q', '--no-verify', '-am', 'priority 4']);
+    const status = JSON.parse(read(fx.b1, 'build2/status.json'));
+    write(fx.b1, 'build2/status.json', JSON.stringify({ ...status, consecutive_failures: 3 }, null, 2) + '\n');
+    const r = await refused(fx.b1, 'build2/status.json', 2);
     expect(originJob(id).priority).toBe(5);
     expect(r.stderr).toContain("build2/status.json belongs to build2's daemon; drop the edit with git checkout -- build2/status.json");
     expect(r.stderr).toContain('nothing was committed');
     // A person's clone (no builder identity) is refused the same way.
-    renameSync(path.join(b1, '.build_server_id'), path.join(fleet.dir, 'b1-id'));
+    renameSync(path.join(fx.b1, '.build_server_id'), path.join(fx.fleet.dir, 'b1-id'));
     try {
-      const person = await refused(b1, 'build2/status.json', 2, [], { USER: 'alice', COORD_ETC_BUILD_SERVER_ID: path.join(fleet.dir, 'none') });
+      const person = await refused(fx.b1, 'build2/status.json', 2, [], { USER: 'alice', COORD_ETC_BUILD_SERVER_ID: path.join(fx.fleet.dir, 'none') });
       expect(person.stderr).toContain("build2/status.json belongs to build2's daemon");
     } finally {
-      renameSync(path.join(fleet.dir, 'b1-id'), path.join(b1, '.build_server_id'));
+      renameSync(path.join(fx.fleet.dir, 'b1-id'), path.join(fx.b1, '.build_server_id'));
     }
-    gitSync(b1, ['reset', '-q', '--hard', 'origin/main']);
+    gitSync(fx.b1, ['reset', '-q', '--hard', 'origin/main']);
 
-    const own = JSON.parse(read(b2, 'build2/status.json'));
-    write(b2, 'build2/status.json', JSON.stringify({ ...own, consecutive_failures: 3 }, null, 2) + '\n');
-    expect((await coord(b2, ['sync', '--commit'])).exitCode).toBe(0);
-    expect((originJson(fleet.origin, 'build2/status.json') as any).consecutive_failures).toBe(3);
+    const own = JSON.parse(read(fx.b2, 'build2/status.json'));
+    write(fx.b2, 'build2/status.json', JSON.stringify({ ...own, consecutive_failures: 3 }, null, 2) + '\n');
+    expect((await coord(fx.b2, ['sync', '--commit'])).exitCode).toBe(0);
+    expect((originJson(fx.fleet.origin, 'build2/status.json') as any).consecutive_failures).toBe(3);
   });
 });
 
 describe('D: errors of sync --commit', () => {
   test('a conflict says nothing was committed, names the remote value (issues[] in --json); running again commits the value in the file', async () => {
-    const id = await queueJob(b1, 'build1', { type: 'noop', priority: 5 });
-    await synced(b1, b2);
-    editJob(b2, id, (x) => { x.priority = 2; });
-    expect((await coord(b2, ['sync', '--commit'])).exitCode).toBe(0);
+    const id = await queueJob(fx.b1, 'build1', { type: 'noop', priority: 5 });
+    await synced(fx.b1, fx.b2);
+    editJob(fx.b2, id, (x) => { x.priority = 2; });
+    expect((await coord(fx.b2, ['sync', '--commit'])).exitCode).toBe(0);
 
-    editJob(b1, id, (x) => { x.priority = 7; });
-    const r = await refused(b1, JOBS, 4);
+    editJob(fx.b1, id, (x) => { x.priority = 7; });
+    const r = await refused(fx.b1, JOBS, 4);
     expect(r.stderr).not.toContain('kept ours');
     expect(r.stderr).toContain('nothing was committed: set these fields to the value you want (the remote has 2), then run coord sync --commit again');
     expect(r.stderr).toMatch(/coordination\/jobs\.json: \/jobs\/\d+\/priority: job "job-.*": field "priority" changed differently on both sides \(ours 7, theirs 2\); the remote has 2/);
 
     // The remote moves again: a new conflict, shown again (issues in --json).
-    editJob(b2, id, (x) => { x.priority = 3; });
-    expect((await coord(b2, ['sync', '--commit'])).exitCode).toBe(0);
-    const head = originHead(fleet.origin);
-    const json = await coord(b1, ['--json', 'sync', '--commit']);
+    editJob(fx.b2, id, (x) => { x.priority = 3; });
+    expect((await coord(fx.b2, ['sync', '--commit'])).exitCode).toBe(0);
+    const head = originHead(fx.fleet.origin);
+    const json = await coord(fx.b1, ['--json', 'sync', '--commit']);
     expect(json.exitCode).toBe(4);
     const err = parseSingleJson(json.stdout).error as any;
     expect(err.message).toContain('(the remote has 3)');
     expect(err.issues).toEqual([{ file: JOBS, pointer: expect.stringMatching(/^\/jobs\/\d+\/priority$/), reason: expect.stringContaining('the remote has 3'), severity: 'error' }]);
-    expect(originHead(fleet.origin)).toBe(head);
+    expect(originHead(fx.fleet.origin)).toBe(head);
 
     // Seen and decided: the value in the file (7) is committed.
-    const ok = await coord(b1, ['sync', '--commit']);
+    const ok = await coord(fx.b1, ['sync', '--commit']);
     expect(ok.exitCode).toBe(0);
     expect(originJob(id).priority).toBe(7);
-    await synced(b2);
+    await synced(fx.b2);
   });
 
   test('an edit that changes no record (one line; locks [] for {}) is a warning, not "local changes" forever', async () => {
-    await synced(b1);
-    const head = originHead(fleet.origin);
-    write(b1, JOBS, JSON.stringify(readJobs(b1)) + '\n');
-    const locks = JSON.parse(read(b1, 'coordination/locks.json'));
-    write(b1, 'coordination/locks.json', JSON.stringify({ ...locks, locks: [] }, null, 2) + '\n');
-    const r = await coord(b1, ['sync', '--commit']);
+    await synced(fx.b1);
+    const head = originHead(fx.fleet.origin);
+    write(fx.b1, JOBS, JSON.stringify(readJobs(fx.b1)) + '\n');
+    const locks = JSON.parse(read(fx.b1, 'coordination/locks.json'));
+    write(fx.b1, 'coordination/locks.json', JSON.stringify({ ...locks, locks: [] }, null, 2) + '\n');
+    const r = await coord(fx.b1, ['sync', '--commit']);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain('warning: coordination/jobs.json: your edit changes no record; nothing to commit (git checkout -- coordination/jobs.json to drop it)');
     expect(r.stderr).toContain('warning: coordination/locks.json: your edit changes no record');
-    const json = parseSingleJson((await coord(b1, ['--json', 'sync', '--commit'])).stdout);
+    const json = parseSingleJson((await coord(fx.b1, ['--json', 'sync', '--commit'])).stdout);
     expect(json.ok).toBe(true);
     expect(json.warnings).toContain('coordination/jobs.json: your edit changes no record; nothing to commit (git checkout -- coordination/jobs.json to drop it)');
     expect(json.committed_files).toEqual([]);
-    expect(originHead(fleet.origin)).toBe(head);
-    drop(b1);
+    expect(originHead(fx.fleet.origin)).toBe(head);
+    drop(fx.b1);
   });
 
   test('in the middle of a git pull that stopped on a conflict, coord sync says how to finish the merge', async () => {
-    const id = await queueJob(b1, 'build1', { type: 'noop', priority: 5 });
-    await synced(b1, b2);
-    editJob(b1, id, (x) => { x.priority = 7; });
-    gitSync(b1, ['commit', '-q', '--no-verify', '-am', 'priority 7']);
-    editJob(b2, id, (x) => { x.priority = 2; });
-    expect((await coord(b2, ['sync', '--commit'])).exitCode).toBe(0);
+    const id = await queueJob(fx.b1, 'build1', { type: 'noop', priority: 5 });
+    await synced(fx.b1, fx.b2);
+    editJob(fx.b1, id, (x) => { x.priority = 7; });
+    gitSync(fx.b1, ['commit', '-q', '--no-verify', '-am', 'priority 7']);
+    editJob(fx.b2, id, (x) => { x.priority = 2; });
+    expect((await coord(fx.b2, ['sync', '--commit'])).exitCode).toBe(0);
     // No merge driver registered in this clone: git's text merge stops with UU.
-    expect(() => gitSync(b1, ['pull', '-q', '--no-rebase', '--no-edit', 'origin', 'main'])).toThrow();
-    expect(gitSync(b1, ['status', '--porcelain', '--', JOBS])).toBe(`UU ${JOBS}`);
-    const head = originHead(fleet.origin);
+    expect(() => gitSync(fx.b1, ['pull', '-q', '--no-rebase', '--no-edit', 'origin', 'main'])).toThrow();
+    expect(gitSync(fx.b1, ['status', '--porcelain', '--', JOBS])).toBe(`UU ${JOBS}`);
+    const head = originHead(fx.fleet.origin);
     for (const args of [['sync'], ['sync', '--commit']]) {
-      const r = await coord(b1, args);
+      const r = await coord(fx.b1, args);
       expect(r.exitCode).toBe(4);
       expect(r.stderr).toContain(`a merge is in progress: check ${JOBS}, git add them and git commit, then coord sync`);
       expect(r.stderr).not.toContain('diverged');
     }
-    expect(originHead(fleet.origin)).toBe(head);
-    gitSync(b1, ['merge', '--abort']);
-    gitSync(b1, ['reset', '-q', '--hard', 'origin/main']);
+    expect(originHead(fx.fleet.origin)).toBe(head);
+    gitSync(fx.b1, ['merge', '--abort']);
+    gitSync(fx.b1, ['reset', '-q', '--hard', 'origin/main']);
   });
 });
 
