@@ -312,6 +312,11 @@ COORD_READY=0
 if [[ -f $PKG_DIR/dist/cli/coord.js ]]; then COORD_READY=1
 elif (( ! DRY_RUN )); then fail "$PKG_DIR/dist/cli/coord.js is still missing after the install: run npm run build in $PKG_DIR and look at its errors."
 fi
+# The clone's owner runs coord (hooks, cron, the unit): the installation must be readable by
+# them — e.g. not under a 0700 folder such as /root or a mktemp -d folder.
+if (( COORD_READY )) && ! in_repo test -r "$COORD_JS" -a -r "$PKG_DIR/dist/cli/coord.js"; then
+  fail "$REPO_OWNER (the owner of $REPO) cannot read the installation at $PKG_DIR (a folder above it is not readable to them): install build-coord where $REPO_OWNER can read it (e.g. /opt/build-coord), or let them in (chmod o+rx on the folders above it)."
+fi
 
 # ---------------------------------------------------------------- 2. identity file
 step_identity() {

@@ -227,6 +227,18 @@ asRoot('run as root on a clone another user owns', () => {
   afterAll(() => f.fleet.cleanup());
 
   test('acts as that user: what it creates in the clone stays theirs; cron and the unit run as them', async () => {
+    // This checkout may sit under a folder only root can enter (a `mktemp -d` clone, /root):
+    // then the clone's owner cannot run this installation, and setup must say so up front
+    // (it used to half-run and print node's MODULE_NOT_FOUND) and change nothing.
+    const nobodyReads = spawnSync('runuser', ['-u', 'nobody', '--', 'test', '-r', path.join(ROOT, 'bin/coord.js')]).status === 0;
+    if (!nobodyReads) {
+      const before = await fingerprintSetup(f);
+      const refused = await runSetup(f, 3);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toMatch(/nobody \(the owner of .*\) cannot read the installation at .*: install build-coord where nobody can read it/);
+      expect(await fingerprintSetup(f)).toEqual(before);
+      return;
+    }
     const r = await runSetup(f, 3);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
